@@ -1,0 +1,509 @@
+"""The engine: plan, apply, drift and destroy over the resource graph.
+
+Why: this is the one place where the parts meet. The spec gives the graph, the kinds table and the gateway give
+observe / put / delete, the pure diff decides, the walker runs the graph in parallel under Azure's per-parent
+rules, the retry budget owns Azure-level retries, the checkpointer makes every intent durable before the PUT,
+and every step is reported as an event. The same `_decide` serves `plan` and `apply`, so a plan shows what
+apply would do.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from .. import events as ev
+from .._version import __version__
+from ..errors import ProvisionerError
+from ..spec.markers import SecretRef, is_known, iter_markers
+from .checkpoint import Checkpointer
+from .diff import MISSING, Change, FieldChange, decide, drop_path, get_path, strip_write_only
+from .gateway import TERMINAL, Gateway, Target
+from .hooks import LOCK_HOOKS, OBSERVE_HOOKS, PREPARE_HOOKS
+from .ids import ancestor_id
+from .kinds import KINDS, Kind
+from .plan import Plan, PlannedChange
+from .resolve import Resolver
+from .retry import RetryBudget, classify, failure_of
+from .walker import Walker
+
+
+class ResourceError(ProvisionerError):
+    """One resource failed; carries Azure's code and message."""
+
+    def __init__(self, address: str, code: str, message: str):
+        super().__init__(f"{address}: {code}: {message}")
+        self.address, self.code, self.message = address, code, message
+
+
+class PlanStale(ProvisionerError):
+    """A saved plan was made against another state or spec."""
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    serial: int | None = None
+
+
+@dataclass
+class DriftItem:
+    address: str
+    kind: str
+    id: str
+    status: str                      # changed | missing
+    fields: list[dict] = field(default_factory=list)
+
+
+def who(operation: str) -> dict[str, Any]:
+    return {"user": getpass.getuser(), "host": socket.gethostname(), "pid": os.getpid(),
+            "operation": operation, "tool_version": __version__}
+
+
+class Engine:
+    """Runs one deployment against one target with one state store."""
+
+    def __init__(self, deployment: Any, target: Target, store: Any, *, sink: ev.EventSink = ev.null_sink,
+                 parallelism: int = 8, graph: nx.DiGraph | None = None, secrets: Any = None):
+        from .graph import build_graph
+
+        self.deployment = deployment
+        self.target = target
+        self.store = store
+        self.sink = sink
+        self.parallelism = parallelism
+        self.graph = graph if graph is not None else build_graph(deployment)
+        self.specs = {n: self.graph.nodes[n]["spec"] for n in self.graph.nodes}
+        self.gw = Gateway(target)
+        self.secrets = secrets
+        self._sleep = time.sleep
+
+    # ---- shared steps -------------------------------------------------------------------------------
+    def _graph_for(self, targets: list[str] | None) -> nx.DiGraph:
+        if not targets:
+            return self.graph
+        from .graph import subgraph_for_targets
+
+        return subgraph_for_targets(self.graph, targets)
+
+    def _resolver(self) -> Resolver:
+        value = self.secrets.value if self.secrets is not None else None
+        return Resolver(self.specs, self.target.subscription_id, tenant_id=self.target.tenant_id,
+                        secret_value=value)
+
+    def _observe(self, k: Kind, rid: str, desired: dict | None) -> tuple[str, dict | None]:
+        for hook in k.hooks:
+            if hook in OBSERVE_HOOKS:
+                found = OBSERVE_HOOKS[hook](self.gw, k, rid, desired or {})
+                return found if found else (rid, None)
+        return rid, self.gw.observe(k, rid)
+
+    def _settled(self, k: Kind, rid: str, observed: dict | None) -> dict | None:
+        state = str((observed or {}).get("properties", {}).get("provisioningState", "Succeeded")).lower()
+        return observed if state in TERMINAL else self.gw.wait_settled(k, rid)
+
+    def _decide(self, address: str, resolver: Resolver, record: dict | None) -> tuple[Kind, str, dict, Change, Any]:
+        spec = self.specs[address]
+        k = KINDS[spec.kind]
+        rid = (record or {}).get("id") or resolver.id_of(address)
+        plain = _without_secrets(resolver, spec)
+        rid, observed = self._observe(k, rid, plain.body)
+        observed = self._settled(k, rid, observed)
+        if observed is not None:
+            resolver.observed[address] = observed
+        change = decide(_known(plain), observed, k)
+        if observed is not None and plain.unknown and change.action == "noop":
+            change = Change("update", [FieldChange(p, None, "(known after apply)") for p in plain.unknown])
+        return k, rid, plain.body, change, observed
+
+    def _lock_keys(self, address: str, resolver: Resolver) -> list[str]:
+        spec = self.specs[address]
+        k = KINDS[spec.kind]
+        rid = resolver.id_of(address)
+        keys: list[str] = []
+        if k.lock == "self":
+            keys.append(rid.lower())
+        elif k.lock:
+            anc = ancestor_id(rid, KINDS[k.lock].arm_type)
+            keys.append((anc or rid).lower())
+        for hook in k.hooks:
+            if hook in LOCK_HOOKS:
+                keys += LOCK_HOOKS[hook](rid, _without_secrets(resolver, spec).body)
+        return keys
+
+    # ---- plan ------------------------------------------------------------------------------------------
+    def plan(self, targets: list[str] | None = None, destroy: bool = False) -> Plan:
+        snap = _latest(self.store)
+        records = (snap or {}).get("resources", {})
+        graph = self._graph_for(targets)
+        resolver = self._resolver()
+        changes: dict[str, PlannedChange] = {}
+        if destroy:
+            order = self._destroy_order(records, targets)
+            changes = {a: PlannedChange(a, records[a]["kind"], records[a]["id"], "delete", reason="destroy",
+                                        phase=records[a].get("phase", "")) for a in order}
+        else:
+            with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+                for generation in nx.topological_generations(graph):
+                    for pc in pool.map(lambda a: self._plan_one(a, resolver, records.get(a)), generation):
+                        changes[pc.address] = pc
+            for address in self._orphans(records, targets):
+                rec = records[address]
+                changes[address] = PlannedChange(address, rec["kind"], rec["id"], "delete",
+                                                 reason="not in the spec any more", phase=rec.get("phase", ""))
+        plan = Plan(self.deployment.name, (snap or {}).get("lineage"), (snap or {}).get("serial"),
+                    self.deployment_hash(), list(changes.values()), destroy, list(targets or []))
+        for c in plan.changes:
+            self.sink(ev.ResourcePlanned(c.address, c.kind, c.action, c.fields, c.reason))
+        return plan
+
+    def _plan_one(self, address: str, resolver: Resolver, record: dict | None) -> PlannedChange:
+        k, rid, _body, change, _obs = self._decide(address, resolver, record)
+        fields = [fc.to_dict() for fc in change.fields]
+        return PlannedChange(address, k.name, rid, change.action, fields, change.reason,
+                             getattr(self.specs[address], "phase", ""))
+
+    def _orphans(self, records: dict, targets: list[str] | None) -> list[str]:
+        gone = [a for a in records if a not in self.specs]
+        if targets:
+            gone = [a for a in gone if a in targets]
+        return self._destroy_order({a: records[a] for a in gone}, None)
+
+    def _destroy_order(self, records: dict, targets: list[str] | None) -> list[str]:
+        g = nx.DiGraph()
+        g.add_nodes_from(records)
+        for address, rec in records.items():
+            for dep in rec.get("depends_on", []):
+                if dep in records:
+                    g.add_edge(dep, address)
+        if targets:
+            keep = set(targets)
+            for t in targets:
+                keep |= nx.descendants(g, t) if t in g else set()
+            g = g.subgraph(keep).copy()
+        return list(reversed(list(nx.topological_sort(g))))
+
+    def deployment_hash(self) -> str:
+        from ..spec import spec_hash
+
+        return spec_hash(self.deployment)
+
+    # ---- apply -----------------------------------------------------------------------------------------
+    def apply(self, plan: Plan | None = None, targets: list[str] | None = None, *,
+              lock_wait_s: float = 5.0) -> RunResult:
+        targets = list(plan.targets) if plan and plan.targets else targets
+        started = time.monotonic()
+        with self.store.lock(who("destroy" if plan and plan.destroy else "apply"), wait=lock_wait_s) as lock:
+            snap = _latest(self.store)
+            if plan is not None:
+                self._check_plan(plan, snap)
+            ck = self._checkpointer(snap, lock)
+            if plan is not None and plan.destroy:
+                result = self._run_destroy(ck, [c.address for c in plan.changes])
+            else:
+                result = self._run_apply(ck, targets, plan)
+            ck.set_outputs(self._outputs(ck))
+            ck.flush("destroy" if plan and plan.destroy else "apply")
+            result.serial = ck.serial
+        self.sink(ev.RunFinished("apply", result.ok, time.monotonic() - started, result.counts))
+        return result
+
+    def destroy(self, targets: list[str] | None = None, *, lock_wait_s: float = 5.0) -> RunResult:
+        started = time.monotonic()
+        with self.store.lock(who("destroy"), wait=lock_wait_s) as lock:
+            snap = _latest(self.store)
+            ck = self._checkpointer(snap, lock)
+            order = self._destroy_order((snap or {}).get("resources", {}), targets)
+            result = self._run_destroy(ck, order)
+            ck.set_outputs({} if not ck.records() else self._outputs(ck))
+            ck.flush("destroy")
+            result.serial = ck.serial
+        self.sink(ev.RunFinished("destroy", result.ok, time.monotonic() - started, result.counts))
+        return result
+
+    def _checkpointer(self, snap: dict | None, lock: Any) -> Checkpointer:
+        lineage = (snap or {}).get("lineage") or str(uuid.uuid4())
+        return Checkpointer(self.store, snap, lineage=lineage, spec_hash=self.deployment_hash(),
+                            tool_version=__version__, created_by=who("apply"), lock=lock)
+
+    def _check_plan(self, plan: Plan, snap: dict | None) -> None:
+        lineage, serial = (snap or {}).get("lineage"), (snap or {}).get("serial")
+        if plan.lineage != lineage or plan.base_serial != serial:
+            raise PlanStale(f"the plan was made against state serial {plan.base_serial} but the state is now at "
+                            f"serial {serial}; run plan again")
+        if not plan.destroy and plan.spec_hash != self.deployment_hash():
+            raise PlanStale("the spec changed since the plan was made; run plan again")
+
+    def _run_apply(self, ck: Checkpointer, targets: list[str] | None, plan: Plan | None) -> RunResult:
+        graph = self._graph_for(targets)
+        if plan is not None:
+            wanted = {c.address for c in plan.changes if c.action != "noop"}
+            graph = graph.subgraph([n for n in graph.nodes if n in wanted or _needed(graph, n, wanted)]).copy()
+        resolver = self._resolver()
+        counts: dict[str, int] = {}
+        self.sink(ev.RunStarted("apply", self.deployment.name, graph.number_of_nodes(), self.parallelism))
+        walker = Walker(graph, lambda a: self._reconcile(a, resolver, ck, counts),
+                        parallelism=self.parallelism, lock_keys=lambda a: self._lock_keys(a, resolver),
+                        on_skip=lambda a, why: self.sink(ev.ResourceSkipped(a, self.specs[a].kind, why)))
+        walked = walker.run()
+        orphans = self._orphans(ck.records(), targets)
+        destroyed = self._run_destroy(ck, orphans) if orphans and walked.ok else RunResult(True)
+        return _result(walked, counts, destroyed)
+
+    def _reconcile(self, address: str, resolver: Resolver, ck: Checkpointer, counts: dict) -> None:
+        started = time.monotonic()
+        k, rid, _body, change, observed = self._decide(address, resolver, ck.record(address))
+        self.sink(ev.ResourceStarted(address, k.name, change.action))
+        try:
+            if change.action == "noop":
+                final = observed or {}
+            else:
+                final = self._write(address, k, rid, change, resolver, ck)
+        except Exception as exc:
+            self._fail(address, k, change.action, exc, started)
+            raise
+        resolver.observed[address] = final
+        ck.commit(address, self._record(address, k, rid, resolver, final))
+        counts[change.action] = counts.get(change.action, 0) + 1
+        writes = 0 if change.action == "noop" else 1
+        self.sink(ev.ResourceDone(address, k.name, change.action, time.monotonic() - started, writes))
+
+    def _write(self, address: str, k: Kind, rid: str, change: Change, resolver: Resolver,
+               ck: Checkpointer) -> dict:
+        spec = self.specs[address]
+        if change.action == "replace":
+            ck.claim(address, {"kind": k.name, "id": rid, "op": "replace", "phase": _phase(spec)})
+            self._retrying(address, lambda: self.gw.delete(k, rid))
+        resolved = resolver.body(spec)
+        if resolved.unknown:
+            raise ResourceError(address, "UnknownValue",
+                                f"values still unknown after their dependencies ran: {resolved.unknown}")
+        body = resolved.body
+        exists = change.action == "update"
+        if not exists:
+            for hook in k.hooks:
+                if hook in PREPARE_HOOKS:
+                    body = PREPARE_HOOKS[hook](self.gw, k, rid, body,
+                                               lambda m: self.sink(ev.ResourceProgress(address, m)))
+        elif resolved.secret_paths:
+            body = _drop(body, resolved.secret_paths)
+        ck.claim(address, {"kind": k.name, "id": rid, "op": change.action, "phase": _phase(spec),
+                           "depends_on": self._deps(address)})
+        return self._retrying(address, lambda: self.gw.put(k, rid, body, exists=exists))
+
+    def _retrying(self, address: str, call) -> Any:
+        budget = RetryBudget(time_scale=self.target.time_scale)
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                failure = failure_of(exc)
+                cls = classify(failure)
+                delay = budget.next_delay(cls)
+                if delay is None:
+                    raise ResourceError(address, failure.code, failure.message) from exc
+                self.sink(ev.ResourceRetry(address, failure.code, budget.used[cls], delay,
+                                           budget.describe(cls, delay)))
+                self._sleep(delay)
+
+    def _fail(self, address: str, k: Kind, action: str, exc: Exception, started: float) -> None:
+        code, message = (exc.code, exc.message) if isinstance(exc, ResourceError) else \
+            (failure_of(exc).code, failure_of(exc).message)
+        self.sink(ev.ResourceFailed(address, k.name, action, code, message, time.monotonic() - started))
+
+    def _record(self, address: str, k: Kind, rid: str, resolver: Resolver, final: dict) -> dict:
+        spec = self.specs[address]
+        plain = _without_secrets(resolver, spec)
+        managed = strip_write_only(_known(plain), k)
+        outputs = {p: get_path(final, p) for p in k.outputs}
+        outputs = {p: v for p, v in outputs.items() if v is not MISSING}
+        return {"kind": k.name, "id": final.get("id") or rid, "status": "applied", "managed": managed,
+                "outputs": _plain(outputs), "depends_on": self._deps(address), "phase": _phase(spec),
+                "secrets": sorted({_secret_name(m) for m in _secret_markers(spec.body)})}
+
+    def _deps(self, address: str) -> list[str]:
+        return sorted(self.graph.predecessors(address)) if address in self.graph else []
+
+    # ---- destroy -----------------------------------------------------------------------------------------
+    def _run_destroy(self, ck: Checkpointer, order: list[str]) -> RunResult:
+        records = ck.records()
+        g = nx.DiGraph()
+        g.add_nodes_from(a for a in order if a in records)
+        for a in g.nodes:
+            for dep in records[a].get("depends_on", []):
+                if dep in g:
+                    g.add_edge(a, dep)          # reversed: dependants go first
+        counts: dict[str, int] = {}
+        self.sink(ev.RunStarted("destroy", self.deployment.name, g.number_of_nodes(), self.parallelism))
+        walker = Walker(g, lambda a: self._delete_one(a, records[a], ck, counts), parallelism=self.parallelism,
+                        lock_keys=lambda a: self._delete_lock_keys(records[a]),
+                        on_skip=lambda a, why: self.sink(ev.ResourceSkipped(a, records[a]["kind"], why)))
+        return _result(walker.run(), counts, RunResult(True))
+
+    def _delete_lock_keys(self, record: dict) -> list[str]:
+        k = KINDS[record["kind"]]
+        if not k.lock:
+            return []
+        if k.lock == "self":
+            return [record["id"].lower()]
+        anc = ancestor_id(record["id"], KINDS[k.lock].arm_type)
+        return [(anc or record["id"]).lower()]
+
+    def _delete_one(self, address: str, record: dict, ck: Checkpointer, counts: dict) -> None:
+        k = KINDS[record["kind"]]
+        started = time.monotonic()
+        self.sink(ev.ResourceStarted(address, k.name, "delete"))
+        ck.claim(address, {**record, "op": "delete"})
+        try:
+            self._retrying(address, lambda: self.gw.delete(k, record["id"]))
+        except Exception as exc:
+            self._fail(address, k, "delete", exc, started)
+            raise
+        ck.commit(address, None)
+        counts["delete"] = counts.get("delete", 0) + 1
+        self.sink(ev.ResourceDone(address, k.name, "delete", time.monotonic() - started, 1))
+
+    # ---- drift -------------------------------------------------------------------------------------------
+    def drift(self, targets: list[str] | None = None) -> list[DriftItem]:
+        """Live Azure against the last snapshot, on the managed fields only. Never writes."""
+        from .diff import compare
+
+        snap = _latest(self.store)
+        records = (snap or {}).get("resources", {})
+        wanted = [a for a in records if not targets or a in targets]
+
+        def check(address: str) -> DriftItem | None:
+            rec = records[address]
+            k = KINDS[rec["kind"]]
+            observed = self.gw.observe(k, rec["id"])
+            if observed is None:
+                return DriftItem(address, k.name, rec["id"], "missing")
+            changes = compare(rec.get("managed", {}), observed, k)
+            if not changes:
+                return None
+            return DriftItem(address, k.name, rec["id"], "changed", [c.to_dict() for c in changes])
+
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            found = [d for d in pool.map(check, wanted) if d is not None]
+        for d in found:
+            self.sink(ev.DriftFound(d.address, d.kind, d.status, d.fields))
+        return found
+
+    # ---- outputs -----------------------------------------------------------------------------------------
+    def _outputs(self, ck: Checkpointer) -> dict:
+        spec_outputs = getattr(self.deployment, "outputs", None) or {}
+        if not spec_outputs:
+            return {}
+        resolver = self._resolver()
+        resolver.secret_value = None
+        for address, rec in ck.records().items():
+            if address in self.specs and rec.get("status") == "applied":
+                resolver.ids[address] = rec["id"]
+                resolver.observed[address] = _observed_from_record(rec)
+        out = {}
+        for name, value in spec_outputs.items():
+            secret = next((m for m in iter_markers(value) if isinstance(m, SecretRef)), None)
+            got = resolver.value(value)
+            out[name] = {"secretRef": secret.name} if secret else (got if is_known(got) else None)
+        return out
+
+
+def _observed_from_record(rec: dict) -> dict:
+    body: dict = {}
+    for path, value in {**_flatten(rec.get("managed", {})), **rec.get("outputs", {})}.items():
+        cur = body
+        parts = path.split(".")
+        for part in parts[:-1]:
+            cur = cur.setdefault(part, {})
+        cur[parts[-1]] = value
+    body.setdefault("id", rec["id"])
+    return body
+
+
+def _flatten(body: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in body.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            out.update(_flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def _without_secrets(resolver: Resolver, spec: Any):
+    saved, resolver.secret_value = resolver.secret_value, None
+    try:
+        return resolver.body(spec)
+    finally:
+        resolver.secret_value = saved
+
+
+def _known(resolved) -> dict:
+    """The desired body without unknown values and secret fields (what can be compared and stored)."""
+    return _drop(resolved.body, list(resolved.unknown) + list(resolved.secret_paths))
+
+
+def _drop(body: dict, paths: list[str]) -> dict:
+    import copy
+
+    clean = copy.deepcopy(body)
+    for path in paths:
+        drop_path(clean, path)
+    return _strip_unknown(clean)
+
+
+def _strip_unknown(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_unknown(v) for k, v in value.items() if is_known(v)}
+    return value
+
+
+def _plain(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def _phase(spec: Any) -> str:
+    return getattr(spec, "phase", "") or ""
+
+
+def _secret_markers(value: Any) -> list[SecretRef]:
+    return [m for m in iter_markers(value) if isinstance(m, SecretRef)]
+
+
+def _secret_name(marker: Any) -> str:
+    return getattr(marker, "name", str(marker))
+
+
+def _needed(graph: nx.DiGraph, node: str, wanted: set[str]) -> bool:
+    return any(d in wanted for d in nx.descendants(graph, node))
+
+
+def _latest(store: Any) -> dict | None:
+    snap = store.latest()
+    if snap is None:
+        return None
+    return snap if isinstance(snap, dict) else snap.to_dict()
+
+
+def _result(walked, counts: dict, destroyed: RunResult) -> RunResult:
+    failed = {str(n): str(e) for n, e in walked.failed.items()} | destroyed.failed
+    skipped = {str(n): r for n, r in walked.skipped.items()} | destroyed.skipped
+    merged = dict(counts)
+    for key, n in destroyed.counts.items():
+        merged[key] = merged.get(key, 0) + n
+    return RunResult(ok=not failed and not skipped, counts=merged, failed=failed, skipped=skipped)
+

@@ -1,0 +1,207 @@
+"""Container registry, Log Analytics workspaces and diagnostic settings, plus small helpers the data-service
+type modules (storage, keyvault, cognitive) share.
+
+Why: the registry has a global name and a login server the platform phase reads; a deleted workspace keeps its
+name for 14 days (recovered by a PUT of the same name in the same group, released only by `force=true`), which
+breaks naive destroy/re-apply cycles; diagnostic settings are extension resources on any resource id and must
+point at a live workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..model import ArmError, ResourceType, register, route
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def iso(ctx, offset_s: float = 0.0) -> str:
+    """Sandbox-clock time (plus an offset) as an ARM timestamp."""
+    return dt.datetime.fromtimestamp(ctx.now + offset_s, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def rid_parts(rid: str) -> dict[str, str]:
+    """subscription, resourceGroup and the last name of a resource id."""
+    seg = rid.strip("/").split("/")
+    low = [s.lower() for s in seg]
+    out = {"name": seg[-1], "subscription": "", "resourceGroup": ""}
+    for key, label in (("subscription", "subscriptions"), ("resourceGroup", "resourcegroups")):
+        if label in low and low.index(label) + 1 < len(seg):
+            out[key] = seg[low.index(label) + 1]
+    return out
+
+
+def norm_location(loc: str) -> str:
+    return (loc or "").replace(" ", "").lower()
+
+
+def check_api(query: dict, versions: tuple[str, ...]) -> None:
+    """api-version check for custom routes (the core checks resource routes itself)."""
+    got = query.get("api-version")
+    if not got:
+        raise ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is "
+                       "required for all requests.")
+    if got not in versions:
+        raise ArmError(400, "InvalidApiVersionParameter", f"The api-version '{got}' is invalid. The supported "
+                       f"versions are '{','.join(versions)}'.")
+
+
+def same_group(a: str, b: str) -> bool:
+    pa, pb = rid_parts(a), rid_parts(b)
+    return (pa["subscription"].lower(), pa["resourceGroup"].lower()) == \
+        (pb["subscription"].lower(), pb["resourceGroup"].lower())
+
+
+# ---------------------------------------------------------------- container registry
+
+ACR_API = ("2025-11-01",)
+ACR_TIERS = {"basic": "Basic", "standard": "Standard", "premium": "Premium"}
+
+
+def populate_registry(ctx, rid: str, body: dict, existing: dict | None) -> dict:
+    name = rid_parts(rid)["name"]
+    sku = dict(body.get("sku") or {"name": "Basic"})
+    sku["tier"] = ACR_TIERS.get(str(sku.get("name", "")).lower(), sku.get("name"))
+    defaults = {"adminUserEnabled": False, "publicNetworkAccess": "Enabled", "networkRuleBypassOptions":
+                "AzureServices", "zoneRedundancy": "Disabled", "dataEndpointEnabled": False,
+                "anonymousPullEnabled": False, "creationDate": iso(ctx)}
+    props = {**defaults, **(existing or {}).get("properties", {}), **(body.get("properties") or {})}
+    props["loginServer"] = f"{name.lower()}.azurecr.io"
+    return {**body, "sku": sku, "properties": props}
+
+
+def validate_registry(ctx, rid: str, body: dict, existing: dict | None) -> None:
+    tier = str((body.get("sku") or {}).get("name", "")).lower()
+    if ctx.rule("validation") and tier not in ACR_TIERS:
+        raise ArmError(400, "InvalidSku", f"The sku '{tier}' is not valid for a container registry.")
+
+
+def list_registry_credentials(ctx, rid: str, stored: dict | None, body: dict):
+    if not (stored or {}).get("properties", {}).get("adminUserEnabled"):
+        raise ArmError(400, "UnAuthorizedForCredentialOperations", "Cannot perform credential operations for "
+                       f"{rid} as admin user is disabled. Kindly enable admin user as per docs.")
+    secret = ctx.new_guid().replace("-", "")
+    return 200, {"username": stored["name"], "passwords": [{"name": "password", "value": secret},
+                                                           {"name": "password2", "value": secret[::-1]}]}
+
+
+register(ResourceType(
+    type="Microsoft.ContainerRegistry/registries", api_versions=ACR_API, put="async_op", patch="async_op",
+    delete="async", duration="acr", name_rule=r"[a-zA-Z0-9]{5,50}",
+    name_hint="Registry names may contain only alpha numeric characters and must be between 5 and 50 characters.",
+    global_name=True, global_name_code="AlreadyInUse", validate=validate_registry, populate=populate_registry,
+    actions={"listCredentials": list_registry_credentials},
+    read_only_props=("loginServer", "creationDate", "provisioningState", "status")))
+
+# ---------------------------------------------------------------- Log Analytics workspaces
+
+LA_API = ("2025-07-01",)
+WORKSPACE = "Microsoft.OperationalInsights/workspaces"
+LA_BIN = "workspace"
+LA_SKUS = {"free", "standard", "premium", "pernode", "pergb2018", "standalone", "capacityreservation",
+           "lacluster"}
+
+
+def validate_workspace(ctx, rid: str, body: dict, existing: dict | None) -> None:
+    """A soft-deleted name is only usable to recover it (same group); elsewhere it is not unique."""
+    held = ctx.soft_deleted(LA_BIN).get(rid_parts(rid)["name"].lower())
+    if existing is None and held is not None and not same_group(held["id"], rid):
+        raise ArmError(409, "Conflict", f"The workspace name '{rid_parts(rid)['name']}' is not unique",
+                       target="name")
+    props = body.get("properties") or {}
+    sku = str((props.get("sku") or {}).get("name", "PerGB2018")).lower()
+    days = props.get("retentionInDays")
+    if ctx.rule("validation") and sku not in LA_SKUS:
+        raise ArmError(400, "InvalidParameter", f"The sku '{sku}' is not valid.", target="sku")
+    if ctx.rule("validation") and days is not None and not (30 <= int(days) <= 730 or sku == "free"):
+        raise ArmError(400, "InvalidParameter", "retentionInDays must be between 30 and 730.",
+                       target="retentionInDays")
+
+
+def populate_workspace(ctx, rid: str, body: dict, existing: dict | None) -> dict:
+    """A PUT over a soft-deleted name in the same group recovers it (same customerId)."""
+    held = None
+    if existing is None:
+        held = ctx.soft_deleted(LA_BIN).pop(rid_parts(rid)["name"].lower(), None)
+    base = (held or {}).get("body", {}).get("properties") or (existing or {}).get("properties") or {}
+    props = {"retentionInDays": 30, "publicNetworkAccessForIngestion": "Enabled",
+             "publicNetworkAccessForQuery": "Enabled", "workspaceCapping": {"dailyQuotaGb": -1.0},
+             "features": {"legacy": 0, "searchVersion": 1, "enableLogAccessUsingOnlyResourcePermissions": True},
+             "customerId": ctx.new_guid(), "createdDate": iso(ctx), **base, **(body.get("properties") or {})}
+    props["sku"] = {"name": "PerGB2018", **(props.get("sku") or {}), "lastSkuUpdate": iso(ctx)}
+    props["modifiedDate"] = iso(ctx)
+    return {**body, "properties": props}
+
+
+def after_delete_workspace(ctx, rid: str, body: dict) -> None:
+    """Soft delete keeps the name 14 days; the engine's `force=true` delete skips the bin."""
+    query = getattr(ctx, "query", None) or {}
+    if not ctx.rule("soft_delete") or str(query.get("force", "")).lower() == "true":
+        return
+    ctx.soft_deleted(LA_BIN)[body.get("name", rid_parts(rid)["name"]).lower()] = {
+        "id": body.get("id", rid), "body": body, "deletedAt": iso(ctx),
+        "scheduledPurgeDate": iso(ctx, 14 * 86400)}
+
+
+def _deleted_workspaces(ctx, match, group: str | None) -> list[dict]:
+    out = []
+    for rec in ctx.soft_deleted(LA_BIN).values():
+        parts = rid_parts(rec["id"])
+        if parts["subscription"].lower() != match["sub"].lower():
+            continue
+        if group is None or parts["resourceGroup"].lower() == group.lower():
+            out.append({**rec["body"], "properties": {**rec["body"].get("properties", {}),
+                                                      "provisioningState": "Deleting"}})
+    return out
+
+
+@route("GET", r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.OperationalInsights/deletedWorkspaces")
+def list_deleted_workspaces(ctx, match, query, body):
+    check_api(query, LA_API)
+    return 200, {"value": _deleted_workspaces(ctx, match, None)}, {}
+
+
+@route("GET", r"/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/"
+              r"Microsoft\.OperationalInsights/deletedWorkspaces")
+def list_deleted_workspaces_in_group(ctx, match, query, body):
+    check_api(query, LA_API)
+    return 200, {"value": _deleted_workspaces(ctx, match, match["rg"])}, {}
+
+
+register(ResourceType(
+    type=WORKSPACE, api_versions=LA_API, put="body", patch="sync", delete="sync", duration="log_analytics",
+    name_rule=r"[a-zA-Z0-9][a-zA-Z0-9-]{2,61}[a-zA-Z0-9]",
+    name_hint="The workspace name must be 4-63 letters, digits or hyphens, starting and ending with a letter "
+              "or digit.",
+    validate=validate_workspace, populate=populate_workspace, after_delete=after_delete_workspace,
+    read_only_props=("customerId", "provisioningState", "createdDate", "modifiedDate")))
+
+# ---------------------------------------------------------------- diagnostic settings (extension resource)
+
+DIAG_API = ("2021-05-01-preview",)
+
+
+def validate_diagnostic(ctx, rid: str, body: dict, existing: dict | None) -> None:
+    props = body.get("properties") or {}
+    sinks = [props.get(k) for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId",
+                                    "marketplacePartnerId")]
+    if not any(sinks):
+        raise ArmError(400, "BadRequest", "A diagnostic setting needs at least one destination (workspaceId, "
+                       "storageAccountId, eventHubAuthorizationRuleId or marketplacePartnerId).")
+    workspace = props.get("workspaceId")
+    if workspace and ctx.get(workspace) is None:
+        raise ArmError(400, "BadRequest", f"Resource '{workspace}' was not found.", target="workspaceId")
+    cut = rid.lower().rfind("/providers/microsoft.insights/diagnosticsettings/")
+    if cut > 0 and ctx.get(rid[:cut]) is None:
+        raise ArmError(404, "ResourceNotFound", f"The resource '{rid[:cut]}' was not found.")
+
+
+def populate_diagnostic(ctx, rid: str, body: dict, existing: dict | None) -> dict:
+    props = {"logs": [], "metrics": [], **(body.get("properties") or {})}
+    return {**body, "properties": props}
+
+
+register(ResourceType(
+    type="Microsoft.Insights/diagnosticSettings", api_versions=DIAG_API, put="sync", delete="sync",
+    location=False, validate=validate_diagnostic, populate=populate_diagnostic))
