@@ -36,14 +36,11 @@ def _local(deployment: Any, directory: Path) -> Any:
 def backend_location(deployment: Any, target: Target) -> tuple[str, str, str] | None:
     """(storage account id, account name, container) named by the spec, or None."""
     state = getattr(deployment, "state", None)
-    backend = getattr(state, "backend", None) if state is not None else None
-    if backend is None:
+    if state is None or not (state.backend or state.backend_id):
         return None
-    address = getattr(backend, "address", backend)
-    specs = {r.address: r for r in deployment.resources}
-    resolver = Resolver(specs, target.subscription_id)
-    account_id = resolver.id_of(address)
-    return account_id, account_id.rsplit("/", 1)[-1], getattr(state, "container", "tfstate")
+    resolver = Resolver({r.address: r for r in deployment.resources}, target.subscription_id)
+    account_id = resolver.id_of(state.backend) if state.backend else str(resolver.value(state.backend_id))
+    return account_id, account_id.rsplit("/", 1)[-1], state.container
 
 
 def blob_store(deployment: Any, target: Target) -> Any | None:
@@ -101,8 +98,7 @@ def evacuate_backend(deployment: Any, target: Target, store: Any, targets: list[
     if isinstance(store, LocalStateStore):
         return store
     loc = backend_location(deployment, target)
-    backend_address = getattr(getattr(deployment.state, "backend", None), "address", None)
-    if loc is None or (targets and backend_address not in targets):
+    if loc is None or (targets and deployment.state.backend not in targets):
         return store
     local = _local(deployment, Path(".codemie/state"))
     copy_history(store, local)

@@ -25,7 +25,7 @@ from .._version import __version__
 from ..errors import ProvisionerError
 from ..spec.markers import SecretRef, is_known, iter_markers
 from .checkpoint import Checkpointer
-from .diff import MISSING, Change, FieldChange, decide, drop_path, get_path, strip_write_only
+from .diff import MISSING, Change, FieldChange, decide, dotted, drop_path, get_path, strip_write_only
 from .gateway import TERMINAL, Gateway, Target
 from .hooks import LOCK_HOOKS, OBSERVE_HOOKS, PREPARE_HOOKS
 from .ids import ancestor_id
@@ -124,7 +124,7 @@ class Engine:
             resolver.observed[address] = observed
         change = decide(_known(plain), observed, k)
         if observed is not None and plain.unknown and change.action == "noop":
-            change = Change("update", [FieldChange(p, None, "(known after apply)") for p in plain.unknown])
+            change = Change("update", [FieldChange(dotted(p), None, "(known after apply)") for p in plain.unknown])
         return k, rid, plain.body, change, observed
 
     def _lock_keys(self, address: str, resolver: Resolver) -> list[str]:
@@ -287,8 +287,8 @@ class Engine:
             self._retrying(address, lambda: self.gw.delete(k, rid))
         resolved = resolver.body(spec)
         if resolved.unknown:
-            raise ResourceError(address, "UnknownValue",
-                                f"values still unknown after their dependencies ran: {resolved.unknown}")
+            raise ResourceError(address, "UnknownValue", "values still unknown after their dependencies ran: "
+                                + ", ".join(dotted(p) for p in resolved.unknown))
         body = resolved.body
         exists = change.action == "update"
         if not exists:
@@ -420,8 +420,11 @@ class Engine:
 
 
 def _observed_from_record(rec: dict) -> dict:
-    body: dict = {}
-    for path, value in {**_flatten(rec.get("managed", {})), **rec.get("outputs", {})}.items():
+    """What the snapshot knows of a resource's body: its managed fields plus the outputs kept."""
+    import copy
+
+    body = copy.deepcopy(rec.get("managed", {}))
+    for path, value in rec.get("outputs", {}).items():
         cur = body
         parts = path.split(".")
         for part in parts[:-1]:
@@ -429,17 +432,6 @@ def _observed_from_record(rec: dict) -> dict:
         cur[parts[-1]] = value
     body.setdefault("id", rec["id"])
     return body
-
-
-def _flatten(body: dict, prefix: str = "") -> dict:
-    out = {}
-    for key, value in body.items():
-        path = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, path))
-        else:
-            out[path] = value
-    return out
 
 
 def _without_secrets(resolver: Resolver, spec: Any):

@@ -39,9 +39,10 @@ class Change:
     reason: str = ""
 
 
-def get_path(body: Any, path: str) -> Any:
+def get_path(body: Any, path: str | tuple) -> Any:
+    """The value at a dotted path (or a tuple of keys, for keys that contain dots)."""
     cur = body
-    for part in path.split("."):
+    for part in (path.split(".") if isinstance(path, str) else path):
         if not isinstance(cur, dict):
             return MISSING
         cur = _get_ci(cur, part)
@@ -60,8 +61,8 @@ def _get_ci(d: dict, key: str) -> Any:
     return MISSING
 
 
-def drop_path(body: dict, path: str) -> None:
-    parts = path.split(".")
+def drop_path(body: dict, path: str | tuple) -> None:
+    parts = path.split(".") if isinstance(path, str) else list(path)
     cur: Any = body
     for part in parts[:-1]:
         cur = cur.get(part) if isinstance(cur, dict) else None
@@ -117,14 +118,18 @@ def matches(desired: Any, observed: Any, path: str, k: Kind) -> bool:
     return norm_scalar(desired, leaf, path) == norm_scalar(observed, leaf, path)
 
 
-def managed_leaves(body: Any, prefix: str = "") -> list[str]:
-    """Leaf paths the desired body sets; lists are leaves (compared whole)."""
+def managed_leaves(body: Any, prefix: tuple = ()) -> list[tuple]:
+    """Leaf paths (tuples of keys) the desired body sets; lists are leaves (compared whole)."""
     if isinstance(body, dict) and body:
-        out: list[str] = []
+        out: list[tuple] = []
         for key, value in body.items():
-            out += managed_leaves(value, f"{prefix}.{key}" if prefix else key)
+            out += managed_leaves(value, (*prefix, key))
         return out
     return [prefix] if prefix else []
+
+
+def dotted(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
 
 
 def ignored_paths(k: Kind, desired: dict) -> set[str]:
@@ -141,11 +146,12 @@ def compare(desired: dict, observed: dict, k: Kind) -> list[FieldChange]:
     skip = ignored_paths(k, desired)
     changes = []
     for path in managed_leaves(desired):
-        if _under(path, skip):
+        text = dotted(path)
+        if _under(text, skip):
             continue
         want, have = get_path(desired, path), get_path(observed, path)
-        if not matches(want, have, path, k):
-            changes.append(FieldChange(path, have, want))
+        if not matches(want, have, text, k):
+            changes.append(FieldChange(text, have, want))
     return changes
 
 

@@ -16,15 +16,15 @@ from typing import Any
 
 from ..spec.markers import ContextRef, Ref, SecretRef, finish, is_known, iter_markers
 from .diff import MISSING, get_path
-from .ids import build_id
+from .ids import build_id, resource_group_id
 from .kinds import KINDS
 
 
 @dataclass
 class Resolved:
     body: dict
-    unknown: list[str] = field(default_factory=list)     # paths whose value is not known yet
-    secret_paths: list[str] = field(default_factory=list)
+    unknown: list[tuple] = field(default_factory=list)     # paths whose value is not known yet
+    secret_paths: list[tuple] = field(default_factory=list)
 
 
 class Resolver:
@@ -47,25 +47,34 @@ class Resolver:
 
     def _build_id(self, spec: Any) -> str:
         k = KINDS[spec.kind]
-        return build_id(
-            k, self.name_of(spec), subscription_id=getattr(spec, "subscription", None) or self.subscription_id,
-            rg_id=self.id_of(spec.resource_group) if spec.resource_group else None,
-            parent_id=self.id_of(spec.parent) if spec.parent else None,
-            scope_id=self._scope(spec))
+        sub = getattr(spec, "subscription", None) or self.subscription_id
+        return build_id(k, self.name_of(spec), subscription_id=sub, rg_id=self._rg(spec, sub),
+                        parent_id=self._container(spec.parent, getattr(spec, "parent_id", None)),
+                        scope_id=self._container(spec.scope, getattr(spec, "scope_id", None)))
+
+    def _rg(self, spec: Any, sub: str) -> str | None:
+        if spec.resource_group:
+            return self.id_of(spec.resource_group)
+        literal = getattr(spec, "resource_group_name", None)
+        return resource_group_id(sub, str(self._known(literal, spec))) if literal else None
+
+    def _container(self, address: str | None, literal: Any) -> str | None:
+        if address:
+            return self.id_of(address)
+        return str(self._known(literal, None)) if literal else None
+
+    def _known(self, value: Any, spec: Any) -> Any:
+        got = self.value(value)
+        if not is_known(got):
+            where = f"{spec.address}: " if spec is not None else ""
+            raise ValueError(f"{where}an id depends on a value known only after apply")
+        return got
 
     def name_of(self, spec: Any) -> str:
         name = self.value(spec.name)
         if not is_known(name):
             raise ValueError(f"{spec.address}: the name depends on a value known only after apply")
         return str(name)
-
-    def _scope(self, spec: Any) -> str | None:
-        scope = getattr(spec, "scope", None)
-        if not scope:
-            return None
-        if isinstance(scope, str):
-            return scope if scope.startswith("/") else self.id_of(scope)
-        return str(self.value(scope))
 
     # values ------------------------------------------------------------------------------------------
     def value(self, value: Any) -> Any:
@@ -94,12 +103,12 @@ class Resolver:
 
     def body(self, spec: Any) -> Resolved:
         out = Resolved({})
-        out.body = self._fields(spec.body, "", out)
+        out.body = self._fields(spec.body, (), out)
         return out
 
-    def _fields(self, value: Any, path: str, out: Resolved) -> Any:
+    def _fields(self, value: Any, path: tuple, out: Resolved) -> Any:
         if isinstance(value, dict):
-            return {k: self._fields(v, f"{path}.{k}" if path else k, out) for k, v in value.items()}
+            return {k: self._fields(v, (*path, k), out) for k, v in value.items()}
         if any(isinstance(m, SecretRef) for m in iter_markers(value)):
             out.secret_paths.append(path)
         got = self.value(value)

@@ -5,8 +5,9 @@ declared in the spec (`secrets: {pg_admin: {generate: password, vault: ${ref.kv}
 is generated at the moment a resource that needs it is *created*, written to the vault through the
 management plane (which works while the vault's public network access is off, unlike the data plane), and
 handed to that one request body. State, plans, events and logs carry only `{"secretRef": ...}`; fields fed by a
-secret are write-only, so they are never diffed and never re-sent on updates. An SSH key pair keeps its public
-half in state (it is not secret and the VM needs it unchanged on every run).
+secret are write-only, so they are never diffed and never re-sent on updates. For an SSH key pair only the
+private half is stored; the public half goes into the VM body, which is write-only there too (the VM's
+osProfile cannot change after create, so it is never re-sent).
 """
 
 from __future__ import annotations
@@ -59,31 +60,35 @@ class SecretManager:
         self._mu = threading.Lock()
 
     def value(self, marker: Any) -> str:
+        """The secret's value (or, for an ssh_key, `.public_key`), generating and storing it once per run."""
         name = marker.name
         with self._mu:
             if name not in self._values:
                 self._values[name] = self._make_and_store(name)
-            return self._values[name]
+            made = self._values[name]
+        field = getattr(marker, "field", None)
+        return made["public_key"] if field == "public_key" else made["value"]
 
     def known_values(self) -> list[str]:
-        """Every value generated in this run (for leak checks in tests)."""
-        return list(self._values.values())
+        """Every secret value generated in this run (for leak checks in tests)."""
+        return [m["value"] for m in self._values.values()]
 
-    def _make_and_store(self, name: str) -> str:
+    def _make_and_store(self, name: str) -> dict[str, str]:
         spec = self.specs.get(name)
         if spec is None:
             raise KeyError(f"secret '{name}' is not declared under secrets:")
-        generate = getattr(spec, "generate", "password")
-        value = generate_ssh_key()[0] if generate == "ssh_key" else \
-            generate_password(getattr(spec, "length", None) or 32)
-        self._store(spec, value)
+        if spec.generate == "ssh_key":
+            private, public = generate_ssh_key()
+            made = {"value": private, "public_key": public}
+        else:
+            made = {"value": generate_password(spec.length or 32), "public_key": ""}
+        self._store(spec, made["value"])
         self.sink(ev.Message("info", f"generated secret '{name}' and stored it in Key Vault"))
-        return value
+        return made
 
     def _store(self, spec: Any, value: str) -> None:
-        vault = getattr(spec, "vault", None)
-        address = getattr(vault, "address", vault)
-        vault_id = Resolver(self.resources, self.target.subscription_id).id_of(address)
-        secret_id = f"{vault_id}/secrets/{spec.name}"
+        resolver = Resolver(self.resources, self.target.subscription_id, tenant_id=self.target.tenant_id)
+        vault_id = resolver.id_of(spec.vault) if spec.vault else str(resolver.value(spec.vault_id))
+        secret_id = f"{vault_id}/secrets/{resolver.value(spec.secret_name)}"
         Gateway(self.target).put(KINDS["key_vault_secret"], secret_id, {"properties": {"value": value}},
                                  exists=False)

@@ -231,10 +231,7 @@ def _first_attr(steps: list[tuple], root: str) -> str:
 def _walk(value: Any, steps: list[tuple], label: str, scope: Scope) -> Any:
     for kind, arg in steps:
         key = arg if kind == "attr" else _eval(arg, scope)
-        if isinstance(value, dict) and key in value:
-            value = value[key]
-        elif isinstance(value, list) and isinstance(key, int) and not isinstance(key, bool) \
-                and -len(value) <= key < len(value):
+        if _has(value, key):
             value = value[key]
         elif isinstance(value, dict | list):
             raise ExprError(f"{label} has no {'key' if isinstance(value, dict) else 'index'} {json.dumps(key)}")
@@ -242,6 +239,13 @@ def _walk(value: Any, steps: list[tuple], label: str, scope: Scope) -> Any:
             raise ExprError(f"{label} is {_type_name(value)}, it has no {json.dumps(key)}")
         label += f".{key}" if kind == "attr" else f"[{json.dumps(key)}]"
     return value
+
+
+def _has(value: Any, key: Any) -> bool:
+    if isinstance(value, dict):
+        return key in value
+    return isinstance(value, list) and isinstance(key, int) and not isinstance(key, bool) \
+        and -len(value) <= key < len(value)
 
 
 def _type_name(value: Any) -> str:
