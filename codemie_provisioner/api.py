@@ -34,9 +34,11 @@ DEFAULT_STATE_DIR = ".codemie/state"
 def load(spec_path: str | os.PathLike = DEFAULT_SPEC, variables: Mapping[str, Any] | None = None,
          environ: Mapping[str, str] | None = None) -> Any:
     """Load and validate a spec (raises SpecError: one line naming file, line and field)."""
+    from .engine.kinds import KINDS
     from .spec import load_spec
 
-    return load_spec(Path(spec_path), dict(variables or {}), os.environ if environ is None else environ)
+    return load_spec(Path(spec_path), dict(variables or {}), os.environ if environ is None else environ,
+                     kinds=KINDS)
 
 
 class Session:
@@ -74,6 +76,16 @@ class Session:
         if self._owned_sandbox is not None:
             self._owned_sandbox.stop()
             self._owned_sandbox = None
+
+    def phase_addresses(self, phases: list[str]) -> list[str]:
+        """Addresses of every resource in the named phases (a SpecError-like error for unknown names)."""
+        known = {p.name: p for p in self.deployment.phases}
+        unknown = [p for p in phases if p not in known]
+        if unknown:
+            from .errors import ProvisionerError
+
+            raise ProvisionerError(f"unknown phase {unknown[0]!r} (phases: {', '.join(known)})")
+        return [a for p in phases for a in known[p].addresses]
 
     @property
     def sandboxed(self) -> bool:

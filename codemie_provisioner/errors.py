@@ -19,12 +19,16 @@ class SpecError(ProvisionerError):
     """
 
     def __init__(self, file: str, line: int, field: str, message: str) -> None:
-        self.file = str(file)
+        self.file = _one_line(str(file))
         self.line = int(line)
-        self.field = field
+        self.field = _one_line(field)
         self.message = " ".join(str(message).split())
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")

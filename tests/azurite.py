@@ -77,6 +77,22 @@ class Azurite:
     def account(self, name: str) -> AzuriteAccount:
         return self.accounts[name]
 
+    @property
+    def account_url(self) -> str:
+        return self.default.account_url
+
+    @property
+    def account_name(self) -> str:
+        return self.default.account_name
+
+    @property
+    def account_key(self) -> str:
+        return self.default.account_key
+
+    @property
+    def connection_string(self) -> str:
+        return self.default.connection_string
+
 
 def find_azurite_blob() -> str:
     """The `azurite-blob` executable: $AZURITE_BLOB_BIN, PATH, or the project-local install."""

@@ -47,6 +47,8 @@ def common(fn):
         click.option("--plain", is_flag=True, help="Plain lines instead of the live view."),
         click.option("--target", "targets", multiple=True, metavar="ADDRESS",
                      help="Limit to these resources and what they need."),
+        click.option("--phase", "phases", multiple=True, metavar="NAME",
+                     help="Limit to the resources of these phases (and what they need)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -61,13 +63,17 @@ class Ctx:
         self.json_mode = kw.pop("json_mode")
         self.renderer = make_renderer(self.json_mode, kw.pop("plain"))
         self.targets = list(kw.pop("targets")) or None
+        self.phases = list(kw.pop("phases")) or None
 
     def session(self) -> api.Session:
         kw = self.kw
-        return api.Session(kw["spec"], sandbox=kw["sandbox"], sandbox_dir=kw["sandbox_dir"],
-                           state_dir=kw["state_dir"], subscription_id=kw["subscription"],
-                           variables=_parse_vars(kw["variables"]), sink=self.renderer,
-                           parallelism=kw["parallelism"])
+        session = api.Session(kw["spec"], sandbox=kw["sandbox"], sandbox_dir=kw["sandbox_dir"],
+                              state_dir=kw["state_dir"], subscription_id=kw["subscription"],
+                              variables=_parse_vars(kw["variables"]), sink=self.renderer,
+                              parallelism=kw["parallelism"])
+        if self.phases:
+            self.targets = (self.targets or []) + session.phase_addresses(self.phases)
+        return session
 
     def close(self) -> None:
         self.renderer.close()

@@ -49,6 +49,9 @@ class Ctx(Protocol):
     tenant_id: str
     base_url: str                      # https://127.0.0.1:<port>
     now: float                         # the sandbox clock, seconds
+    method: str                        # the HTTP method of the request being served
+    query: dict                        # its query parameters (e.g. `force` on a DELETE)
+    headers: dict                      # its headers, lower-case names
 
     def get(self, resource_id: str) -> dict | None:
         """The stored body (as GET returns it, provisioning finished or not) or None. Case-insensitive."""
@@ -118,6 +121,8 @@ class ResourceType:
     validate/populate/before_delete/after_delete: hooks (see signatures above); all optional.
     actions:       POST sub-paths, e.g. {"listKeys": fn}.
     read_only_props: properties the server owns; ignored in requests and always filled by the server.
+    etag:          whether the type carries a weak ETag (header and body `etag`), renewed on every write.
+    pending_state: provisioningState shown while an async PUT/PATCH runs (default Creating / Updating).
     """
 
     type: str
@@ -141,6 +146,8 @@ class ResourceType:
     after_delete: AfterDelete | None = None
     actions: dict[str, Action] = field(default_factory=dict)
     read_only_props: tuple[str, ...] = ()
+    etag: bool = True
+    pending_state: str | None = None
 
 
 REGISTRY: dict[str, ResourceType] = {}

@@ -35,7 +35,7 @@ Variable types: string, number, bool, list, map, object, any; environment values
 an empty environment value counts as unset. Only defaults may contain expressions.
 
 Expressions (`${...}`; a string that is exactly one expression keeps the value's type, else interpolation;
-`$${` is a literal `${`; quote expressions inside YAML flow collections `{...}` / `[...]`):
+`$${` is a literal `${`; no YAML quoting needed, even inside `{...}` / `[...]`; one line each):
 
 - `var.NAME` with `.field` / `[index]` paths; `each.key`, `each.value...`, `each.index`
 - `ref.ADDR` (the id), `ref.ADDR.id`, `ref.ADDR.name`, `ref.ADDR.out.<path>` (filled by Azure after apply),

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import SpecError
 from .expr import NO_INDEX, ExprError, Scope, evaluate
 from .markers import Call, Ref, Template, is_known
-from .model import KindInfo, ResourceSpec, SecretSpec, SourceLine
+from .model import KindInfo, ResourceSpec, SecretSpec, SourceLine, StateSpec
 from .schema import ResourceDecl, SecretDecl, SpecFile
 from .yamlsrc import PathT, Source
 
@@ -28,6 +28,11 @@ BODY_FIELDS = (("location", "location"), ("tags", "tags"), ("sku", "sku"), ("ide
                ("arm_kind", "kind"), ("zones", "zones"), ("properties", "properties"))
 SECRET_FIELDS = {"password": (None,), "ssh_key": (None, "public_key", "private_key")}
 _KEYVAULT = "microsoft.keyvault/vaults"
+_STORAGE = "microsoft.storage/storageaccounts"
+
+
+class DisabledRef(ExprError):
+    """A reference to a resource switched off with `enabled: false` (outputs using one are left out)."""
 
 
 @dataclass
@@ -128,7 +133,7 @@ class Expander:
             target = self.declared.get(name)
             if target is None:
                 if name in self.disabled:
-                    raise ExprError(f"ref.{name}: that resource is disabled (enabled: false)")
+                    raise DisabledRef(f"ref.{name}: that resource is disabled (enabled: false)")
                 raise ExprError(f"ref.{name}: no resource '{name}' is declared{suggest(name, self.declared)}")
             if phase_index is not None and target.phase_index > phase_index:
                 raise ExprError(f"ref.{name} is in a later phase ('{target.phase}'); a resource may only "
@@ -207,16 +212,48 @@ class Expander:
             out.append(item.address)
         return tuple(dict.fromkeys(out))
 
+    def build_all(self) -> tuple[list[ResourceSpec], dict[str, PathT]]:
+        """Every instance, plus the declaration path of each address (for later errors)."""
+        resources, bases = [], {}
+        for d in self.declared.values():
+            for each_key, each, address in d.instances:
+                resources.append(self.build(d, each_key, each, address))
+                bases[address] = d.base
+        return resources, bases
+
+    def state(self) -> StateSpec | None:
+        if self.spec.state is None:
+            return None
+        path = ("state", "backend")
+        backend = evaluate_at(self.source, self.spec.state.backend, self.full_scope("state", None), path)
+        address, literal = self._link(backend, path, "")
+        self._expect_type(address, _STORAGE, path, "backend must be a storage account")
+        return StateSpec(address, literal, self.spec.state.container)
+
+    def _expect_type(self, address: str | None, arm_type: str, path: PathT, what: str) -> None:
+        target = self.declared.get(address or "")
+        if target is not None and self.kinds[target.decl.kind].arm_type.lower() != arm_type:
+            raise self.source.error(path, f"{what}, but {address} is a {target.decl.kind}")
+
+    def outputs(self) -> dict[str, Any]:
+        """Evaluated outputs; an output that refers to a disabled resource is left out."""
+        scope, out = self.full_scope("outputs", None), {}
+        for name, value in self.spec.outputs.items():
+            try:
+                out[name] = evaluate(value, scope, ("outputs", name))
+            except DisabledRef:
+                continue
+            except ExprError as exc:
+                raise self.source.error(exc.path, exc.message) from None
+        return out
+
     def secret(self, name: str, decl: SecretDecl) -> SecretSpec:
         base = ("secrets", name)
         scope = self.full_scope("secrets", None)
         scope.secret = None
         vault = evaluate_at(self.source, decl.vault, scope, (*base, "vault"))
         address, vault_id = self._link(vault, (*base, "vault"), "")
-        target = self.declared.get(address or "")
-        if target is not None and self.kinds[target.decl.kind].arm_type.lower() != _KEYVAULT:
-            raise self.source.error((*base, "vault"), f"vault must be a Key Vault, but {address} is a "
-                                                       f"{target.decl.kind}")
+        self._expect_type(address, _KEYVAULT, (*base, "vault"), "vault must be a Key Vault")
         secret_name = evaluate_at(self.source, decl.name, scope, (*base, "name"))
         if not isinstance(secret_name, str | Template):
             raise self.source.error((*base, "name"), f"name must be a string, got {secret_name!r}")

@@ -171,9 +171,11 @@ def _closing_brace(text: str, pos: int) -> int:
 # ---- evaluation ------------------------------------------------------------------------------------------
 
 def evaluate(value: Any, scope: Scope, path: PathT = ()) -> Any:
-    """Evaluate every string in `value` (dicts and lists walked); errors carry the path where they happened."""
+    """Evaluate every string in `value` (dicts and lists walked, keys too: ARM keys some maps by resource id);
+    errors carry the path where they happened."""
     if isinstance(value, dict):
-        return {k: evaluate(v, scope, (*path, k)) for k, v in value.items()}
+        return {_key(evaluate(k, scope, (*path, k)), (*path, k)): evaluate(v, scope, (*path, k))
+                for k, v in value.items()}
     if isinstance(value, list):
         return [evaluate(v, scope, (*path, i)) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
@@ -183,7 +185,14 @@ def evaluate(value: Any, scope: Scope, path: PathT = ()) -> Any:
     except FunctionError as exc:
         raise ExprError(str(exc), path) from None
     except ExprError as exc:
-        raise ExprError(exc.message, path) from None
+        exc.path = exc.path or path
+        raise
+
+
+def _key(key: Any, path: PathT) -> Any:
+    if isinstance(key, dict | list):
+        raise ExprError("a map key must be a string, not a map or list", path)
+    return key
 
 
 def _interpolate(parts: list[Any], scope: Scope) -> Any:

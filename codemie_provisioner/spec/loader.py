@@ -19,8 +19,7 @@ from ..errors import ProvisionerError
 from .checks import check_address_space, check_duplicate_ids, check_resource
 from .deps import dependency_graph
 from .expand import Expander, evaluate_at, fail_for
-from .markers import Ref
-from .model import Deployment, KindInfo, Phase, StateSpec
+from .model import Deployment, KindInfo, Phase
 from .schema import validate
 from .variables import resolve_variables
 from .yamlsrc import load_yaml
@@ -42,22 +41,12 @@ def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None,
         raise source.error(("deployment",), f"{name!r} is not a valid deployment name "
                                             "(1-63 letters, digits, '_', '.', '-')")
     exp.declare()
-    resources, bases = [], {}
-    for d in exp.declared.values():
-        for each_key, each, address in d.instances:
-            resources.append(exp.build(d, each_key, each, address))
-            bases[address] = d.base
+    resources, bases = exp.build_all()
     secrets = {n: exp.secret(n, decl) for n, decl in spec.secrets.items()}
     _check_all(resources, kinds, fail_for(source, bases))
-    state = None
-    if spec.state is not None:
-        backend = evaluate_at(source, spec.state.backend, exp.full_scope("state", None), ("state", "backend"))
-        state = StateSpec(backend.address if isinstance(backend, Ref) else None,
-                          None if isinstance(backend, Ref) else backend, spec.state.container)
-    outputs = {k: evaluate_at(source, v, exp.full_scope("outputs", None), ("outputs", k))
-               for k, v in spec.outputs.items()}
     phases = tuple(Phase(p.name, tuple(r.address for r in resources if r.phase == p.name)) for p in spec.phases)
-    deployment = Deployment(name, source.file, dict(variables), phases, tuple(resources), secrets, state, outputs)
+    deployment = Deployment(name, source.file, dict(variables), phases, tuple(resources), secrets,
+                            exp.state(), exp.outputs())
     dependency_graph(deployment)
     return deployment
 

@@ -99,7 +99,8 @@ def iter_markers(value: Any) -> Iterator[Any]:
         for arg in value.args:
             yield from iter_markers(arg)
     elif isinstance(value, dict):
-        for item in value.values():
+        for key, item in value.items():
+            yield from iter_markers(key)
             yield from iter_markers(item)
     elif isinstance(value, list | tuple):
         for item in value:
@@ -122,7 +123,7 @@ def finish(value: Any, lookup: Callable[[Any], Any]) -> Any:
         args = [finish(a, lookup) for a in value.args]
         return call_function(value.fn, args) if is_known(args) else Call(value.fn, tuple(args))
     if isinstance(value, dict):
-        return {k: finish(v, lookup) for k, v in value.items()}
+        return {finish(k, lookup): finish(v, lookup) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [finish(v, lookup) for v in value]
     return value

@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import SpecError
 from .yamlsrc import Source
 
-VAR_TYPES = ("string", "number", "bool", "list", "map", "object", "any")
+# pydantic error types -> our wording (the rest keep pydantic's message)
+_PLAIN = {"model_type": "expected a mapping", "dict_type": "expected a mapping", "list_type": "expected a list",
+          "string_type": "expected a string", "int_type": "expected a whole number",
+          "int_parsing": "expected a whole number", "int_from_float": "expected a whole number"}
 
 
 class _Strict(BaseModel):
@@ -86,11 +89,13 @@ class SpecFile(_Strict):
 
 
 def validate(source: Source) -> SpecFile:
-    """The typed file, or the first schema error as a SpecError at its line."""
+    """The typed file, or the first schema error as a SpecError at its line. Top-level keys starting with
+    `x-` are free for YAML anchors (`x-defaults: &defaults {...}`) and otherwise ignored."""
     if not isinstance(source.data, dict):
         raise source.error((), "a spec must be a mapping with version, deployment and phases")
+    data = {k: v for k, v in source.data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     try:
-        return SpecFile.model_validate(source.data)
+        return SpecFile.model_validate(data)
     except ValidationError as exc:
         raise _to_spec_error(source, exc.errors()[0]) from None
 
@@ -104,7 +109,8 @@ def _to_spec_error(source: Source, err: dict) -> SpecError:
         return source.error(path, f"unknown field '{path[-1]}' (allowed: {allowed})")
     given = err.get("input")
     shown = f"{given!r}: " if isinstance(given, str | int | float | bool) or given is None else ""
-    return source.error(path, f"{shown}{err['msg']}")
+    message = _PLAIN.get(err["type"]) or err["msg"].replace("Input should be", "must be")
+    return source.error(path, f"{shown}{message}")
 
 
 def _data_path(data: Any, loc: tuple) -> tuple:

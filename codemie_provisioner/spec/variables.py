@@ -98,7 +98,10 @@ def _check(source: Source, name: str, decl: VariableDecl, value: Any, path: tupl
 
 
 def coerce(value: Any, type_name: str) -> Any:
-    """`value` as `type_name`; text is parsed for non-string types. ValueError says what is wrong."""
+    """`value` as `type_name`; text is parsed for non-string types; null stays null (an unset optional).
+    ValueError says what is wrong."""
+    if value is None:
+        return None
     if isinstance(value, str) and type_name not in ("string", "any") and "${" not in value:
         value = _parse_text(value, type_name)
     wanted = _PY_TYPES.get(type_name)

@@ -33,3 +33,9 @@ def test_broken_spec_reports_one_line_at_file_and_line(path: Path, kinds):
     assert (err.file, err.line, err.field) == (str(path), line, field), text
     assert text.startswith(f"{path}:{line}: {field + ': ' if field else ''}"), text
     assert phrase in text, text
+
+
+def test_spec_error_text_never_spans_lines():
+    err = SpecError("a.yaml", 3, 'tags["multi\nline"]', "value\n  'x'\twas bad")
+    assert str(err) == "a.yaml:3: tags[\"multi\\nline\"]: value 'x' was bad"
+    assert str(SpecError("a.yaml", 1, "", "invalid YAML")) == "a.yaml:1: invalid YAML"

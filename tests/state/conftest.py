@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
 import pytest
-from azure.storage.blob import BlobServiceClient
-from state_worker import open_store
+from state_worker import container_client, open_store
 
 from codemie_provisioner.state import LockInfo, StateStore
 from tests.azurite import AzuriteMissing, azurite_server, find_azurite_blob
@@ -24,7 +24,7 @@ from tests.azurite import AzuriteMissing, azurite_server, find_azurite_blob
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("state_worker.py")
 # the shortest lease each backend allows, used where a test waits for a lease to run out
-SHORT_LEASE = {"local": 1.0, "blob": 15.0}
+SHORT_LEASE = {"local": 3.0, "blob": 15.0}
 
 
 @pytest.fixture(scope="session")
@@ -37,31 +37,26 @@ def azurite():
         yield server
 
 
-@pytest.fixture(params=["local", "blob"])
-def backend(request, tmp_path) -> dict:
-    if request.param == "local":
-        return {"kind": "local", "dir": str(tmp_path / "state")}
-    account = request.getfixturevalue("azurite").account("codemiestate")
+@pytest.fixture
+def blob_backend(azurite) -> dict:
+    """A fresh container in the custom `codemiestate` account, state under a deployment prefix."""
+    account = azurite.account("codemiestate")
     container = f"state-{uuid.uuid4().hex[:16]}"
     account.service_client().create_container(container)
     return {"kind": "blob", "connection_string": account.connection_string, "api_version": account.api_version,
             "container": container, "prefix": "deployments/codemie"}
 
 
+@pytest.fixture(params=["local", "blob"])
+def backend(request, tmp_path) -> dict:
+    if request.param == "local":
+        return {"kind": "local", "dir": str(tmp_path / "state")}
+    return request.getfixturevalue("blob_backend")
+
+
 @pytest.fixture
 def store(backend) -> StateStore:
     return open_store(backend)
-
-
-def elsewhere(backend: dict, suffix: str) -> dict:
-    """Another deployment's state on the same backend (another directory or blob prefix)."""
-    key = "dir" if backend["kind"] == "local" else "prefix"
-    return {**backend, key: backend[key] + suffix}
-
-
-def container_client(backend: dict):
-    return BlobServiceClient.from_connection_string(
-        backend["connection_string"], api_version=backend["api_version"]).get_container_client(backend["container"])
 
 
 @pytest.fixture
@@ -88,7 +83,7 @@ def locked(store):
 
 
 class Worker:
-    """A helper process holding (or trying to take) the state lock."""
+    """A helper process holding (or trying to take) the state lock; its output lines arrive on a queue."""
 
     def __init__(self, backend: dict, **job):
         backend = job.pop("backend_override", backend)
@@ -96,17 +91,23 @@ class Worker:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
         self.proc = subprocess.Popen([sys.executable, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE,
                                      text=True, env=env, cwd=REPO)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
 
     def line(self, timeout: float = 20.0) -> str:
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        assert ready, f"worker {self.proc.pid} said nothing within {timeout} s"
-        return self.proc.stdout.readline().strip()
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"worker {self.proc.pid} said nothing within {timeout} s") from None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        self.proc.stdout.close()
 
 
 @pytest.fixture

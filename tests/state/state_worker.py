@@ -15,17 +15,34 @@ import sys
 import time
 from typing import Any
 
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from codemie_provisioner.state import BlobStateStore, LocalStateStore, LockHeld, LockInfo, LockLost, StateStore
+from codemie_provisioner.state import (
+    BlobStateStore,
+    LocalStateStore,
+    LockHeld,
+    LockInfo,
+    LockLost,
+    StateStore,
+)
+
+
+def container_client(backend: dict[str, Any]) -> ContainerClient:
+    service = BlobServiceClient.from_connection_string(backend["connection_string"],
+                                                       api_version=backend["api_version"])
+    return service.get_container_client(backend["container"])
 
 
 def open_store(backend: dict[str, Any]) -> StateStore:
     if backend["kind"] == "local":
         return LocalStateStore(backend["dir"])
-    service = BlobServiceClient.from_connection_string(backend["connection_string"],
-                                                       api_version=backend["api_version"])
-    return BlobStateStore(service.get_container_client(backend["container"]), backend["prefix"])
+    return BlobStateStore(container_client(backend), backend["prefix"])
+
+
+def elsewhere(backend: dict[str, Any], suffix: str) -> dict[str, Any]:
+    """Another deployment's state on the same backend (another directory or blob prefix)."""
+    key = "dir" if backend["kind"] == "local" else "prefix"
+    return {**backend, key: backend[key] + suffix}
 
 
 def hold_lock(job: dict[str, Any]) -> int:

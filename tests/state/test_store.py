@@ -6,7 +6,14 @@ import time
 
 import pytest
 
-from codemie_provisioner.state import LockInfo, Snapshot, SnapshotNotFound, StateConflict, StateError
+from codemie_provisioner.state import (
+    BlobStateStore,
+    LockInfo,
+    Snapshot,
+    SnapshotNotFound,
+    StateConflict,
+    StateError,
+)
 
 
 def vnet(prefix: str = "10.0.0.0/16", tags: dict | None = None) -> dict:
@@ -109,3 +116,16 @@ def test_write_after_lost_lock_is_refused(store):
         with pytest.raises(StateError, match="lost|broken"):
             store.write(doc({}), 1)
     assert store.latest().serial == 1
+
+
+def test_blob_store_from_account_creates_its_container(azurite):
+    account = azurite.account("codemiestate")
+    store = BlobStateStore.from_account(account.account_url, account.credential, "tfstate", "codemie/dev",
+                                        create_container=True, api_version=account.api_version)
+    with store.lock(LockInfo("apply"), duration=15):
+        store.write(doc({"vnet": vnet()}), None)
+    again = BlobStateStore.from_account(account.account_url, account.credential, "tfstate", "codemie/dev",
+                                        create_container=True, api_version=account.api_version)
+    assert again.latest().resources == {"vnet": vnet()}
+    names = [b.name for b in account.service_client().get_container_client("tfstate").list_blobs()]
+    assert names == ["codemie/dev/current.json", "codemie/dev/snapshots/00000001.json"]

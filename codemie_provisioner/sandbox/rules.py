@@ -1,0 +1,108 @@
+"""Azure's rules the core enforces on every type: throttling, names, locations, global names, parent locks.
+
+Why: these are the behaviours that break naive deployers (azure-behaviours.md §6, §10), and they are the same
+for every type apart from a few facts held in `ResourceType`; each can be switched off in the profile.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+
+from . import ids
+from .model import ArmError, ResourceType
+
+
+def request_class(method: str) -> str:
+    return {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(method, "writes")
+
+
+class Throttle:
+    """ARM's token buckets: one per request class, refilled continuously."""
+
+    def __init__(self, limits: dict[str, tuple[float, float]]):
+        self.limits = limits
+        self.tokens = {cls: float(size) for cls, (size, _) in limits.items()}
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self, cls: str) -> tuple[int, float | None]:
+        """Spend one token: (remaining, None), or (0, seconds until one is back) when empty."""
+        with self.lock:
+            self._refill()
+            size, rate = self.limits.get(cls, (math.inf, math.inf))
+            have = self.tokens.get(cls, math.inf)
+            if have >= 1:
+                self.tokens[cls] = have - 1
+                return int(min(have - 1, 1e9)), None
+            return 0, (1 - have) / rate if rate > 0 else 60.0
+
+    def remaining(self, cls: str) -> int:
+        with self.lock:
+            return int(min(self.tokens.get(cls, 1e9), 1e9))
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        elapsed, self.stamp = now - self.stamp, now
+        for cls, (size, rate) in self.limits.items():
+            self.tokens[cls] = min(float(size), self.tokens.get(cls, 0.0) + elapsed * rate)
+
+
+def throttled(wait: float) -> ArmError:
+    return ArmError(429, "SubscriptionRequestsThrottled", "Number of requests for subscription exceeded the "
+                    f"limit. Please try again after {max(1, math.ceil(wait))} seconds.", retry_after=wait)
+
+
+def check_name(rt: ResourceType, name: str) -> None:
+    if rt.name_rule and not re.fullmatch(rt.name_rule, name):
+        raise ArmError(400, rt.name_code, f"Resource name '{name}' is invalid. {rt.name_hint}".strip(),
+                       target="name")
+
+
+def check_location(rt: ResourceType, body: dict) -> None:
+    if rt.location and not body.get("location"):
+        raise ArmError(400, "LocationRequired", "The location property is required for this definition.",
+                       target="location")
+
+
+def check_global_name(rt: ResourceType, target: ids.Target, others: list[dict]) -> None:
+    """Names unique across the cloud: anyone else holding the name (case-insensitively) wins."""
+    for rec in others:
+        if rec["key"] != target.key and rec["id"].rsplit("/", 1)[-1].lower() == target.name.lower():
+            raise ArmError(409, rt.global_name_code, f"The name '{target.name}' is already in use. Names of "
+                           f"{rt.type} are global; choose another name.", target="name")
+
+
+def lock_keys(rt: ResourceType, target: ids.Target) -> list[str]:
+    """Lower-case ids of the resources whose write lock this resource takes."""
+    if rt.lock is None:
+        return []
+    if rt.lock == "self":
+        return [target.key]
+    node = ids.parse(target.parent)
+    while node is not None and not node.collection:
+        if node.type_name.lower() == rt.lock.lower():
+            return [node.key]
+        if node.parent == node.path:
+            break
+        node = ids.parse(node.parent)
+    return []
+
+
+def check_busy(rt: ResourceType, target: ids.Target, pending: list[dict], locks_on: bool) -> None:
+    """Refuse a write while an operation runs on this resource, or (parent locks) on the locked ancestor or
+    on anything else holding the same lock."""
+    keys = set(lock_keys(rt, target)) if locks_on else set()
+    for op in pending:
+        if op["key"] == target.key or op["key"] in keys or keys & set(op.get("locks", ())):
+            raise busy_error(rt, op)
+
+
+def busy_error(rt: ResourceType, op: dict) -> ArmError:
+    status, code = rt.busy
+    message = (f"Another operation on this or a dependent resource is in progress (operation {op['id']} on "
+               f"{op['rid']}). Retry the request after it completes.")
+    details = [{"code": "RetryableErrorDueToAnotherOperation", "message": message}] if status == 429 else None
+    return ArmError(status, code, message, details=details, retry_after=rt.busy_retry_after)
