@@ -107,6 +107,27 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
 }
 
 
+def _register_domain_functions() -> None:
+    """Functions for the CodeMie layout live beside this table (openai.py) and join it here."""
+    from . import openai
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except openai.OpenAIError as exc:
+                raise FunctionError(f"{fn.__name__}(): {exc}") from None
+        return call
+
+    FUNCTIONS.update({"openai_accounts": (wrap(openai.openai_accounts), 2, 2),
+                      "openai_deployments": (wrap(openai.openai_deployments), 2, 2),
+                      "network_acls": (wrap(openai.network_acls), 1, 1),
+                      "enabled": (wrap(openai.enabled), 1, 1)})
+
+
+_register_domain_functions()
+
+
 def check_arity(name: str, count: int) -> None:
     if name not in FUNCTIONS:
         raise FunctionError(f"unknown function '{name}' (known: {', '.join(sorted(FUNCTIONS))})")

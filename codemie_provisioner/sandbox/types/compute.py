@@ -216,7 +216,7 @@ def after_delete_vm(ctx, rid: str, body: dict) -> None:
 
 
 register(ResourceType(
-    type=DISK, api_versions=DISK_API, put="location", patch="location", delete="async",
+    type=DISK, api_versions=DISK_API, put="location", patch="location", delete="async", duration="disk", etag=False,
     name_rule=r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,78}[A-Za-z0-9_]",
     name_hint="The disk name must be 1-80 letters, digits, '_', '.' and '-', ending with a letter, digit or '_'.",
     validate=validate_disk, populate=disk_body, before_delete=before_delete_disk,

@@ -9,8 +9,7 @@ point at a live workspace.
 
 from __future__ import annotations
 
-import datetime as dt
-
+from .. import ids, lro
 from ..model import ArmError, ResourceType, register, route
 
 # ---------------------------------------------------------------- shared helpers
@@ -18,18 +17,14 @@ from ..model import ArmError, ResourceType, register, route
 
 def iso(ctx, offset_s: float = 0.0) -> str:
     """Sandbox-clock time (plus an offset) as an ARM timestamp."""
-    return dt.datetime.fromtimestamp(ctx.now + offset_s, dt.UTC).isoformat().replace("+00:00", "Z")
+    return lro.iso(ctx.now + offset_s)
 
 
 def rid_parts(rid: str) -> dict[str, str]:
-    """subscription, resourceGroup and the last name of a resource id."""
-    seg = rid.strip("/").split("/")
-    low = [s.lower() for s in seg]
-    out = {"name": seg[-1], "subscription": "", "resourceGroup": ""}
-    for key, label in (("subscription", "subscriptions"), ("resourceGroup", "resourcegroups")):
-        if label in low and low.index(label) + 1 < len(seg):
-            out[key] = seg[low.index(label) + 1]
-    return out
+    """subscription, resourceGroup (name) and the last name of a resource id."""
+    group = ids.group_of(rid) or ""
+    return {"name": rid.rstrip("/").rsplit("/", 1)[-1], "subscription": ids.subscription_of(rid),
+            "resourceGroup": group.rsplit("/", 1)[-1] if group else ""}
 
 
 def norm_location(loc: str) -> str:
@@ -48,9 +43,7 @@ def check_api(query: dict, versions: tuple[str, ...]) -> None:
 
 
 def same_group(a: str, b: str) -> bool:
-    pa, pb = rid_parts(a), rid_parts(b)
-    return (pa["subscription"].lower(), pa["resourceGroup"].lower()) == \
-        (pb["subscription"].lower(), pb["resourceGroup"].lower())
+    return (ids.group_of(a) or "").lower() == (ids.group_of(b) or "").lower()
 
 
 # ---------------------------------------------------------------- container registry

@@ -314,18 +314,18 @@ def list_assignments(ctx, match, query: dict, body: dict | None):
 
 
 register(ResourceType(
-    type=UAI, api_versions=MSI_API, put="sync", patch="sync", delete="sync",
+    type=UAI, api_versions=MSI_API, put="sync", patch="sync", delete="sync", etag=False,
     name_rule=r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}",
     name_hint="The name must be 3-128 characters of letters, digits, '_' and '-', starting with a letter or digit.",
     populate=populate_identity, read_only_props=("tenantId", "principalId", "clientId")))
 register(ResourceType(
-    type=FIC, api_versions=MSI_API, put="sync", delete="sync", location=False,
+    type=FIC, api_versions=MSI_API, put="body", delete="sync", location=False, etag=False, duration="identity",
     lock=UAI, busy=(409, "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"),
     name_rule=r"[A-Za-z0-9][A-Za-z0-9_-]{2,119}",
     name_hint="The name must be 3-120 characters of letters, digits, '_' and '-', starting with a letter or digit.",
     validate=validate_fic))
 register(ResourceType(
-    type=ROLE_ASSIGNMENT, api_versions=AUTHZ_API, put="sync", delete="sync", location=False,
+    type=ROLE_ASSIGNMENT, api_versions=AUTHZ_API, put="sync", delete="sync", location=False, etag=False,
     name_rule=GUID.pattern, name_code="InvalidRoleAssignmentId",
     name_hint="The role assignment ID is not valid. The role assignment ID must be a GUID.",
     validate=validate_assignment, populate=populate_assignment,

@@ -151,6 +151,7 @@ def populate_key(ctx, rid: str, body: dict, existing: dict | None) -> dict:
 
 register(ResourceType(
     type=VAULT, api_versions=API, put="body", patch="sync", delete="sync", duration="key_vault",
+    pending_state="RegisteringDns",
     name_rule=r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", name_code="VaultNameNotValid",
     name_hint="A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, "
               "end with a letter or digit, and not contain consecutive hyphens.",

@@ -262,22 +262,23 @@ def validate_firewall(ctx, rid: str, body: dict, existing: dict | None) -> None:
 
 register(ResourceType(
     type=SERVER, api_versions=API, put="location", patch="location", delete="async", duration="postgres",
-    lock="self", busy=(409, "ServerIsBusy"), global_name=True, global_name_code="ServerNameAlreadyExists",
+    lock="self", busy=(409, "ServerIsBusy"), etag=False, global_name=True, global_name_code="ServerNameAlreadyExists",
     name_rule=r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]",
     name_hint="Server names must be 3-63 lowercase letters, digits and '-', not starting or ending with '-'.",
     validate=validate_server, populate=populate_server, after_delete=after_delete_server,
     read_only_props=("fullyQualifiedDomainName", "state", "minorVersion", "replicaCapacity")))
 register(ResourceType(
-    type=DATABASE, api_versions=API, put="location", delete="async", location=False,
+    type=DATABASE, api_versions=API, put="location", delete="async", location=False, etag=False,
+    duration="postgres_database",
     lock=SERVER, busy=(409, "ServerIsBusy"), name_rule=r"[A-Za-z_][A-Za-z0-9_$-]{0,62}",
     name_hint="Database names must be 1-63 letters, digits, '_', '$' and '-', starting with a letter or '_'.",
     validate=validate_database, populate=populate_database, before_delete=before_delete_database))
 register(ResourceType(
-    type=CONFIG, api_versions=API, put="location", patch="location", delete="sync", location=False,
+    type=CONFIG, api_versions=API, put="location", patch="location", delete="sync", location=False, etag=False,
     lock=SERVER, busy=(409, "ServerIsBusy"), validate=validate_parameter, populate=populate_parameter,
     read_only_props=("defaultValue", "dataType", "allowedValues", "isReadOnly", "documentationLink")))
 register(ResourceType(
-    type=FIREWALL, api_versions=API, put="location", delete="async", location=False,
+    type=FIREWALL, api_versions=API, put="location", delete="async", location=False, etag=False,
     lock=SERVER, busy=(409, "ServerIsBusy"), name_rule=r"[A-Za-z0-9_-]{1,128}",
     name_hint="Firewall rule names must be 1-128 letters, digits, '_' and '-'.",
     validate=validate_firewall))

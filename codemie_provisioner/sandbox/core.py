@@ -1,0 +1,340 @@
+"""The sandbox's cloud: one object that answers requests, independent of HTTP.
+
+Why: the HTTP server, the admin API, the CLI (tamper/remove on a stopped sandbox) and tests all need the same
+cloud, so request handling lives here and `server.py` only moves bytes. Each request runs through the same gate:
+authentication, throttling, injected faults, settling due operations, then routing (custom routes, operation
+polling, generic lists, resources) inside one store transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import arm, ids, lro, records
+from .faults import Faults, as_error
+from .lro import Answer
+from .model import DATA_PLANES, ROUTES, ArmError, lookup
+from .profile import Profile
+from .rules import Throttle, request_class, throttled
+from .store import Store
+
+GENERIC_LIST = re.compile(r"/subscriptions/[^/]+(?:/resourcegroups/(?P<rg>[^/]+))?/resources", re.IGNORECASE)
+STATUS = re.compile(lro.STATUS_PATH, re.IGNORECASE)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)      # lower-case names
+    raw: bytes = b""
+
+
+class RequestLog:
+    """Every request in memory and, with a data directory, appended to requests.jsonl."""
+
+    def __init__(self, data_dir: Path | None):
+        self.entries: list[dict] = []
+        self.lock = threading.Lock()
+        self.file = (data_dir / "requests.jsonl").open("a", encoding="utf-8") if data_dir else None
+
+    def record(self, entry: dict) -> None:
+        with self.lock:
+            self.entries.append(entry)
+            if self.file is not None:
+                self.file.write(json.dumps(entry) + "\n")
+                self.file.flush()
+
+    def snapshot(self) -> list[dict]:
+        with self.lock:
+            return list(self.entries)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+class Cloud:
+    """Resources, operations, rules and faults of one sandbox."""
+
+    def __init__(self, profile: Profile, data_dir: Path | None = None):
+        self.data_dir = data_dir
+        if data_dir is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(data_dir / "cloud.db" if data_dir else None)
+        self.base_url = ""
+        self.subscription_id = self._identity("subscription_id", profile.seed)
+        self.tenant_id = self._identity("tenant_id", profile.seed)
+        starts = int(self.store.meta("starts", 0)) + 1
+        self.store.set_meta("starts", starts)
+        self._guids = random.Random(f"{profile.seed}/{self.subscription_id}/{starts}")
+        self._guid_lock = threading.Lock()
+        self.log = RequestLog(data_dir)
+        self.last_error: str | None = None
+        self.set_profile(profile)
+
+    def _identity(self, name: str, seed: int) -> str:
+        value = self.store.meta(name)
+        if value is None:
+            value = str(uuid.uuid4() if self.data_dir else uuid.UUID(int=random.Random(f"{seed}/{name}")
+                                                                     .getrandbits(128), version=4))
+            self.store.set_meta(name, value)
+        return value
+
+    # ------------------------------------------------------------ configuration and clock
+
+    def set_profile(self, profile: Profile) -> None:
+        """Swap the profile; throttle buckets, fault counters and the transient generator start afresh."""
+        self.profile = profile
+        self.throttle = Throttle(profile.throttling)
+        self.faults = Faults(profile.faults, profile.transient_rate, profile.seed,
+                             float(profile.settings.get("transient_retry_after", 0.05)))
+
+    def now(self) -> float:
+        return time.time() + float(self.store.meta("clock_offset", 0.0))
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (operations due by then finish at the next request)."""
+        with self.store.batch():
+            self.store.set_meta("clock_offset", float(self.store.meta("clock_offset", 0.0)) + seconds)
+
+    def new_guid(self) -> str:
+        with self._guid_lock:
+            return str(uuid.UUID(int=self._guids.getrandbits(128), version=4))
+
+    def close(self) -> None:
+        self.log.close()
+        self.store.close()
+
+    # ------------------------------------------------------------ requests
+
+    def handle(self, req: Request) -> Answer:
+        """Answer one request; never raises."""
+        started = time.perf_counter()
+        try:
+            ans = self._serve(req)
+        except ArmError as err:
+            ans = error_answer(err)
+        except Exception as err:  # a sandbox bug must reach the client as a 500, not kill the server
+            self.last_error = traceback.format_exc()
+            ans = Answer(500, {"error": {"code": "InternalServerError", "message": f"sandbox error: {err!r}"}})
+        self._decorate(req, ans)
+        self.log.record({"method": req.method, "path": req.path, "api_version": req.query.get("api-version"),
+                         "status": ans.status, "ms": round((time.perf_counter() - started) * 1000, 3),
+                         "ts": time.time(), "client_request_id": req.headers.get("x-ms-client-request-id"),
+                         "write": req.method in ("PUT", "PATCH", "DELETE", "POST")})
+        return ans
+
+    def _serve(self, req: Request) -> Answer:
+        ctx = RequestCtx(self, req)
+        plane = next((p for p in DATA_PLANES if req.path.lower().startswith(p.lower())), None)
+        if plane is not None:
+            return self._data_plane(ctx, plane, req)
+        if "authorization" not in req.headers:
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is "
+                           "missing.")
+        self._gate(ctx, req)
+        body = parse_json(req.raw)
+        with self.store.batch():
+            lro.settle(ctx)
+        with self.store.batch():
+            ans = self._route(ctx, body)
+            ctx.flush_bins()
+        return ans
+
+    def _gate(self, ctx: RequestCtx, req: Request) -> None:
+        """Throttling, transient failures and targeted faults, before anything is read or written."""
+        ctx.request_class = request_class(req.method)
+        if self.profile.rule("throttling"):
+            ctx.remaining, wait = self.throttle.take(ctx.request_class)
+            if wait is not None:
+                raise throttled(wait)
+        transient = self.faults.transient()
+        if transient is not None:
+            raise transient
+        kind, name = fault_subject(req.method, ctx.target)
+        if kind:
+            ctx.fault = self.faults.hit(req.method, kind, name)
+            if ctx.fault is not None and not ctx.fault.get("lro_fail"):
+                raise as_error(ctx.fault)
+
+    def _route(self, ctx: RequestCtx, body) -> Answer:
+        sub = ids.subscription_of(ctx.path)
+        if sub and sub.lower() != self.subscription_id.lower():
+            raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+        for method, pattern, fn in ROUTES:
+            found = pattern.fullmatch(ctx.path) if method == ctx.method else None
+            if found:
+                return Answer(*fn(ctx, found, ctx.query, body))
+        found = STATUS.fullmatch(ctx.path)
+        if found and ctx.method == "GET":
+            return lro.poll(ctx, found)
+        found = GENERIC_LIST.fullmatch(ctx.path)
+        if found and ctx.method == "GET":
+            rg = found["rg"]
+            return arm.list_generic(ctx, f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}" if rg else None)
+        if ctx.target is None:
+            raise ArmError(404, "NotFound", f"No HTTP resource was found that matches the request URI "
+                           f"'{ctx.path}'.")
+        return arm.serve(ctx, ctx.target, body)
+
+    def _data_plane(self, ctx: RequestCtx, prefix: str, req: Request) -> Answer:
+        with self.store.batch():
+            lro.settle(ctx)
+        with self.store.batch():
+            status, out, headers = DATA_PLANES[prefix](ctx, req.method, req.path[len(prefix):], req.query,
+                                                       req.headers, req.raw)
+            ctx.flush_bins()
+        return Answer(status, out, headers)
+
+    def _decorate(self, req: Request, ans: Answer) -> None:
+        cls = request_class(req.method)
+        ans.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
+        ans.headers["x-ms-correlation-request-id"] = req.headers.get("x-ms-correlation-request-id") or \
+            ans.headers["x-ms-request-id"]
+        if req.headers.get("x-ms-client-request-id"):
+            ans.headers["x-ms-client-request-id"] = req.headers["x-ms-client-request-id"]
+        ans.headers[f"x-ms-ratelimit-remaining-subscription-{cls}"] = str(self.throttle.remaining(cls))
+
+    # ------------------------------------------------------------ out-of-band changes
+
+    def tamper(self, resource_id: str, patch: dict) -> dict:
+        """Change a resource as a portal user would (JSON merge patch); returns the new body."""
+        ctx = RequestCtx(self, Request("PATCH", ids.clean(resource_id)))
+        with self.store.batch():
+            rec = arm.live(ctx, resource_id)
+            if rec is None:
+                raise KeyError(f"no such resource: {resource_id}")
+            rt = lookup(rec["type"])
+            body = arm.merge_patch(rec["body"], patch)
+            if rt is None or rt.etag:
+                body["etag"] = f'W/"{self.new_guid()}"'
+            rec["body"] = body
+            self.store.put(rec)
+            ctx.flush_bins()
+        return body
+
+    def remove(self, resource_id: str) -> None:
+        """Delete a resource (and what is under it) as a portal user would."""
+        ctx = RequestCtx(self, Request("DELETE", ids.clean(resource_id)))
+        with self.store.batch():
+            rec = self.store.get(resource_id)
+            if rec is None:
+                raise KeyError(f"no such resource: {resource_id}")
+            records.remove(ctx, rec)
+            ctx.flush_bins()
+
+    def reset(self) -> None:
+        with self.store.batch():
+            self.store.reset()
+        self.log.clear()
+
+
+class RequestCtx:
+    """What hooks and routes see of the cloud while one request is served (implements `model.Ctx`)."""
+
+    def __init__(self, cloud: Cloud, req: Request):
+        self.cloud, self.store, self.profile = cloud, cloud.store, cloud.profile
+        self.method, self.path, self.query, self.headers = req.method, ids.clean(req.path), req.query, req.headers
+        self.subscription_id, self.tenant_id, self.base_url = cloud.subscription_id, cloud.tenant_id, cloud.base_url
+        self.target = ids.parse(self.path)
+        self.fault: dict | None = None
+        self.request_class = "reads"
+        self.remaining: int | None = None
+        self._bins: dict[str, tuple[str, dict]] = {}
+
+    @property
+    def now(self) -> float:
+        return self.cloud.now()
+
+    def get(self, resource_id: str) -> dict | None:
+        rec = self.store.get(ids.clean(resource_id))
+        return rec["body"] if rec else None
+
+    def children(self, parent_id: str, type_name: str | None = None) -> list[dict]:
+        return [r["body"] for r in self.store.children(ids.clean(parent_id))
+                if r["visible"] and (type_name is None or r["type"].lower() == type_name.lower())]
+
+    def find(self, type_name: str) -> list[dict]:
+        return [r["body"] for r in self.store.of_type(type_name) if r["visible"]]
+
+    def rule(self, name: str) -> bool:
+        return self.profile.rule(name)
+
+    def put_internal(self, resource_id: str, body: dict) -> None:
+        target = ids.parse(resource_id)
+        if target is None or target.collection:
+            raise ValueError(f"not a resource id: {resource_id}")
+        rt, old = lookup(target.type_name), self.store.get(target.key)
+        rid = old["id"] if old else target.path
+        full = records.stamp(self, rt, rid, rt.type if rt else target.type_name, body,
+                             records.state_of(body) or "Succeeded")
+        self.store.put(records.make_record(self, target, full, True, old))
+
+    def delete_internal(self, resource_id: str) -> None:
+        rec = self.store.get(ids.clean(resource_id))
+        if rec is not None:
+            records.remove(self, rec, hooks=False)
+
+    def soft_deleted(self, kind: str) -> dict[str, dict]:
+        if kind not in self._bins:
+            stored = self.store.meta(f"bin:{kind}", {})
+            self._bins[kind] = (json.dumps(stored, sort_keys=True), stored)
+        return self._bins[kind][1]
+
+    def flush_bins(self) -> None:
+        for kind, (before, current) in self._bins.items():
+            if json.dumps(current, sort_keys=True) != before:
+                self.store.set_meta(f"bin:{kind}", current)
+        self._bins.clear()
+
+    def new_guid(self) -> str:
+        return self.cloud.new_guid()
+
+    def created_at(self, resource_id: str) -> float | None:
+        rec = self.store.get(ids.clean(resource_id))
+        return rec["created"] if rec else None
+
+    def setting(self, name: str, default=None):
+        return self.profile.setting(name, default)
+
+    def scaled(self, seconds: float) -> float:
+        return self.profile.scaled(seconds)
+
+
+def fault_subject(method: str, target: ids.Target | None) -> tuple[str, str]:
+    """(ARM type, name) a fault matches: the resource, or for a POST action the resource it acts on."""
+    if target is None:
+        return "", ""
+    if target.collection and method == "POST":
+        owner = ids.parse(target.parent)
+        return (owner.type_name, owner.name) if owner else ("", "")
+    return target.type_name, target.name
+
+
+def parse_json(raw: bytes):
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
+                       "deserialized.") from None
+
+
+def error_answer(err: ArmError) -> Answer:
+    headers = lro.delay_headers(err.retry_after) if err.retry_after is not None else {}
+    return Answer(err.status, err.envelope(), headers)
