@@ -9,8 +9,4 @@ fi
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
 python -m pip install --quiet -e ".[test]"
-if ! command -v azurite-blob >/dev/null 2>&1 && [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
-  echo "installing Azurite into .tools/ (npm)"
-  mkdir -p .tools
-  npm install --silent --no-audit --no-fund --prefix .tools azurite@3 >/dev/null
-fi
+bash .ci/azurite.sh >/dev/null   # Azurite from npm into .tools/ unless one is on PATH

@@ -31,7 +31,7 @@ AZURITE_API_VERSION = "2025-11-05"
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 REPO = Path(__file__).resolve().parent.parent
-LOCAL_INSTALL = REPO / ".ci" / ".azurite" / "node_modules" / ".bin" / "azurite-blob"
+LOCAL_INSTALL = REPO / ".tools" / "node_modules" / ".bin" / "azurite-blob"
 LISTENING = re.compile(r"listens on http://127\.0\.0\.1:(\d+)")
 
 
@@ -100,7 +100,7 @@ def find_azurite_blob() -> str:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise AzuriteMissing("azurite-blob not found (not on PATH, no $AZURITE_BLOB_BIN, no .ci/.azurite install); "
+    raise AzuriteMissing("azurite-blob not found (not on PATH, no $AZURITE_BLOB_BIN, nothing in .tools/); "
                          "run .ci/azurite.sh to install it with npm")
 
 

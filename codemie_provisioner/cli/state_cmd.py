@@ -96,7 +96,9 @@ def rollback(serial, **kw) -> None:
     ctx, session = _session(kw)
 
     def go():
-        with session as s:
+        from ..engine.core import who
+
+        with session as s, s.store.lock(who("state rollback"), wait=5.0):
             written = s.store.rollback(serial)
         click.echo(f"state now at serial {getattr(written, 'serial', None) or written['serial']} "
                    f"(content of serial {serial})")

@@ -107,18 +107,8 @@ def evacuate_backend(deployment: Any, target: Target, store: Any, targets: list[
 
 
 def copy_history(src: Any, dst: Any) -> None:
-    """Copy every snapshot, oldest first, that the destination does not hold yet."""
-    latest = dst.latest()
-    have = _serial(latest) if latest is not None else 0
-    for entry in sorted(src.history(), key=_serial):
-        serial = _serial(entry)
-        if serial <= have:
-            continue
-        doc = src.get(serial)
-        doc = doc if isinstance(doc, dict) else doc.to_dict()
-        dst.write({k: v for k, v in doc.items() if k != "serial"}, expect_serial=have or None)
-        have = serial
+    """Copy every snapshot the destination does not hold yet, verbatim, under the destination's lock."""
+    from .core import who
 
-
-def _serial(item: Any) -> int:
-    return item["serial"] if isinstance(item, dict) else item.serial
+    with dst.lock(who("migrate state"), wait=5.0):
+        dst.import_history(src)

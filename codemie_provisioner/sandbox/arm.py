@@ -140,7 +140,7 @@ def write(ctx, rt: ResourceType, target: ids.Target, body, patch: bool) -> Answe
     if patch:
         if current is None:
             raise not_found(target)
-        body = merge_patch(current["body"], body)
+        body = patched(current["body"], body)
     content = client_content(rt, body)
     check_generic(ctx, rt, target, content)
     existing = current["body"] if current else None
@@ -272,6 +272,14 @@ def client_content(rt: ResourceType, body: dict) -> dict:
     if isinstance(props, dict):
         out["properties"] = {k: v for k, v in props.items()
                              if k != "provisioningState" and k not in rt.read_only_props}
+    return out
+
+
+def patched(current: dict, patch: dict) -> dict:
+    """A PATCH as ARM applies it: JSON merge patch, except that `tags` are replaced as a whole."""
+    out = merge_patch(current, {k: v for k, v in patch.items() if k != "tags"})
+    if "tags" in patch:
+        out["tags"] = patch["tags"] or {}
     return out
 
 

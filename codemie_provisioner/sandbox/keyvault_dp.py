@@ -32,18 +32,19 @@ RSA_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
 KINDS = {"secrets": "secret", "keys": "key"}           # collection -> word used in messages / ARM type
 
 
-class KvError(Exception):
-    """A Key Vault error answer: `{"error": {"code", "message", "innererror": {"code"}}}`."""
+class KvError(ArmError):
+    """A Key Vault error: `{"error": {"code", "message", "innererror": {"code"}}}` (an ArmError, so the
+    management-plane hooks that share the store can raise it too)."""
 
     def __init__(self, status: int, code: str, message: str, inner: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.inner = status, code, message, inner
+        super().__init__(status, code, message)
+        self.inner = inner
 
-    def body(self) -> dict:
-        err: dict[str, Any] = {"code": self.code, "message": self.message}
+    def envelope(self) -> dict:
+        body = super().envelope()
         if self.inner:
-            err["innererror"] = {"code": self.inner}
-        return {"error": err}
+            body["error"]["innererror"] = {"code": self.inner}
+        return body
 
 
 # ---------------------------------------------------------------- store
@@ -51,6 +52,16 @@ class KvError(Exception):
 
 def vault_uri(ctx: Ctx, name: str) -> str:
     return f"{ctx.base_url}/kv/{name}/"
+
+
+def object_id(ctx: Ctx, coll: str, name: str, version: str | None = None) -> str:
+    """The id of a secret or key as the data plane returns it.
+
+    The SDKs parse these ids and accept only `<scheme>://<host>/<collection>/<name>[/<version>]`, so they cannot
+    carry the /kv/<vault>/ prefix; versions are unique across vaults, which lets `handle_bare` find the vault
+    when a client (CryptographyClient) sends a request to such an id.
+    """
+    return f"{ctx.base_url}/{coll}/{name}" + (f"/{version}" if version else "")
 
 
 def vault_store(ctx: Ctx, vault_name: str) -> dict:
@@ -171,7 +182,7 @@ def _bundle(ctx: Ctx, vault: dict, coll: str, obj: dict, version: str | None = N
     ver = obj["versions"].get(version)
     if ver is None:
         raise _not_found(coll, obj["name"], version)
-    oid = f"{vault_uri(ctx, vault['name'])}{coll}/{obj['name']}/{version}"
+    oid = object_id(ctx, coll, obj["name"], version)
     out: dict[str, Any] = {"attributes": ver["attributes"], "tags": ver.get("tags") or {}}
     if coll == "secrets":
         out.update(id=oid, value=ver["value"])
@@ -198,7 +209,7 @@ def _item(ctx: Ctx, vault: dict, coll: str, obj: dict, version: str | None = Non
 def _deleted(ctx: Ctx, vault: dict, coll: str, obj: dict, full: bool = True) -> dict:
     body = _bundle(ctx, vault, coll, obj) if full else _item(ctx, vault, coll, obj)
     body.pop("value", None)
-    body.update(recoveryId=f"{vault_uri(ctx, vault['name'])}deleted{coll}/{obj['name']}",
+    body.update(recoveryId=object_id(ctx, "deleted" + coll, obj["name"]),
                 deletedDate=obj["deletedDate"], scheduledPurgeDate=obj["scheduledPurgeDate"])
     return body
 
@@ -321,7 +332,7 @@ def op_crypto(ctx, vault, name, version, operation, body):
                else private.public_key().encrypt(data, ALGORITHMS[alg]()))
     except ValueError as exc:
         raise KvError(400, "BadParameter", f"The {op_name} operation failed: {exc}") from exc
-    kid = f"{vault_uri(ctx, vault['name'])}keys/{obj['name']}/{version}"
+    kid = object_id(ctx, "keys", obj["name"], version)
     return {"kid": kid, "value": _b64(out)}
 
 
@@ -349,8 +360,13 @@ def challenge(ctx: Ctx) -> tuple[int, Any, dict]:
     """The first, token-less request gets Key Vault's bearer challenge (tenant first in the path)."""
     header = (f'Bearer authorization="https://login.windows.net/{ctx.tenant_id}", '
               'resource="https://vault.azure.net"')
-    body = KvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.").body()
+    body = KvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.").envelope()
     return 401, body, {"WWW-Authenticate": header}
+
+
+def has_token(headers: dict) -> bool:
+    auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+    return auth.lower().startswith("bearer ")
 
 
 def find_vault(ctx: Ctx, name: str) -> dict:
@@ -379,8 +395,7 @@ def check_rbac_window(ctx: Ctx, vault: dict, method: str) -> None:
 
 def handle(ctx: Ctx, method: str, path: str, query: dict, headers: dict, raw: bytes) -> tuple[int, Any, dict]:
     """DataPlane handler: `path` is '<vault>/<collection>/...' (the part after /kv/)."""
-    auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
-    if not auth.lower().startswith("bearer "):
+    if not has_token(headers):
         return challenge(ctx)
     vault_name, _, rest = path.strip("/").partition("/")
     try:
@@ -393,10 +408,23 @@ def handle(ctx: Ctx, method: str, path: str, query: dict, headers: dict, raw: by
                 result = fn(ctx, vault, match.groupdict(), body)
                 return (204, None, {}) if result is None else (200, result, {})
         raise KvError(400, "BadParameter", f"Unsupported request: {method} {rest}")
-    except KvError as err:
-        return err.status, err.body(), {}
     except ArmError as err:
         return err.status, err.envelope(), {}
+
+
+def handle_bare(ctx: Ctx, method: str, path: str, query: dict, headers: dict, raw: bytes):
+    """/keys/<name>/<version>/... without the vault prefix (a CryptographyClient built from a key id):
+    the vault is the one holding that key version (or, without a version, the only one holding the name)."""
+    if not has_token(headers):
+        return challenge(ctx)
+    name, _, rest = path.strip("/").partition("/")
+    version = rest.split("/", 1)[0]
+    holders = [vault for vault, store in ctx.soft_deleted(OBJECTS_BIN).items()
+               if name.lower() in store.get("keys", {})
+               and (not version or version in store["keys"][name.lower()]["versions"])]
+    if len(holders) != 1:
+        return 404, _not_found("keys", name, version or None).envelope(), {}
+    return handle(ctx, method, f"{holders[0]}/keys/{path}", query, headers, raw)
 
 
 def _json(raw: bytes) -> dict:
@@ -410,3 +438,4 @@ def _json(raw: bytes) -> dict:
 
 
 register_dataplane("/kv/", handle)
+register_dataplane("/keys/", handle_bare)

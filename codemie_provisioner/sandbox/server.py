@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from . import admin
 from .core import Cloud, Request
 from .tls import TlsFiles, server_context
 
@@ -21,6 +22,8 @@ IDLE_TIMEOUT_S = 120
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = IDLE_TIMEOUT_S
+    wbufsize = 1 << 16        # headers and body leave in one segment (no Nagle / delayed-ACK stall)
+    disable_nagle_algorithm = True
     server: SandboxServer
 
     def _answer(self) -> None:
@@ -29,7 +32,10 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         req = Request(self.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True)),
                       {k.lower(): v for k, v in self.headers.items()}, raw)
-        ans = self.server.cloud.handle(req)
+        if url.path.lower().startswith("/sandbox/"):
+            ans = admin.handle(self.server.cloud, req, str(self.server.tls.ca_file))
+        else:
+            ans = self.server.cloud.handle(req)
         payload = b"" if ans.body is None else json.dumps(ans.body).encode()
         self.send_response(ans.status)
         for name, value in ans.headers.items():
@@ -54,7 +60,7 @@ class SandboxServer(ThreadingHTTPServer):
 
     def __init__(self, cloud: Cloud, tls: TlsFiles, port: int = 0):
         super().__init__(("127.0.0.1", port), Handler)
-        self.cloud = cloud
+        self.cloud, self.tls = cloud, tls
         self.socket = server_context(tls).wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
         self.thread: threading.Thread | None = None
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from ..errors import ProvisionerError
+
 if TYPE_CHECKING:
     from .lock import LockInfo
 
 
-class StateError(Exception):
+class StateError(ProvisionerError):
     """Anything wrong with reading or writing state."""
 
 

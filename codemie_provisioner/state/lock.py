@@ -48,6 +48,8 @@ class LockInfo:
     def describe(self) -> str:
         return f"{self.user}@{self.host} (pid {self.pid}, {self.operation}) since {_short_time(self.since)}"
 
+    __str__ = describe
+
     def author(self) -> dict[str, Any]:
         return {"user": self.user, "host": self.host, "pid": self.pid, "operation": self.operation}
 

@@ -17,8 +17,9 @@ import abc
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from .errors import LockHeld, LockLost, SnapshotNotFound, StateConflict, StateError
 from .lock import HeldLock, LockInfo, LockStatus
@@ -106,8 +107,12 @@ class StateStore(abc.ABC):
     def diff(self, a: int | Snapshot, b: int | Snapshot) -> dict:
         return diff_snapshots(self._resolve(a), self._resolve(b))
 
-    def write(self, doc: Snapshot, expect_serial: int | None) -> Snapshot:
-        """Write `doc` as serial `expect_serial + 1` (1 when None); refuse if the latest serial moved."""
+    def write(self, doc: Snapshot | Mapping[str, Any], expect_serial: int | None) -> Snapshot:
+        """Write `doc` as serial `expect_serial + 1` (1 when None); refuse if the latest serial moved.
+
+        The store stamps serial, lineage (kept from the first snapshot), created_at and created_by (from the
+        lock holder); a plain dict is accepted in the snapshot's shape."""
+        doc = doc if isinstance(doc, Snapshot) else Snapshot.from_dict(dict(doc))
         held = self._require_lock()
         serial, lineage = self._head()
         if serial != (expect_serial or 0):
@@ -133,6 +138,24 @@ class StateStore(abc.ABC):
                        spec_hash=old.spec_hash, lineage=old.lineage, reason=f"rollback of {serial}")
         return self.write(doc, expect_serial=self._head()[0] or None)
 
+    def import_history(self, source: StateStore) -> int:
+        """Copy the snapshots `source` has beyond this store's latest, verbatim (serials, authors, lineage).
+
+        For moving a deployment's state between backends; needs this store's lock. Returns how many."""
+        held = self._require_lock()
+        serial, lineage = self._head()
+        last, source_lineage = source._head()
+        if serial and lineage != source_lineage:
+            raise StateConflict(f"cannot import: lineage {source_lineage} is not this store's {lineage}")
+        for n in range(serial + 1, last + 1):
+            if (data := source._read_snapshot(n)) is None:
+                raise SnapshotNotFound(f"state snapshot {n} is missing from {source!r}")
+            held.check()
+            if not self._create_snapshot(n, data, Snapshot.from_json(data).summary()):
+                raise StateConflict(f"state snapshot {n} was written by another process meanwhile")
+            self._advance_pointer(n, source_lineage or "")
+        return max(0, last - serial)
+
     def _head(self) -> tuple[int, str | None]:
         serial, lineage = self._read_pointer()
         while self._snapshot_exists(serial + 1):
@@ -152,15 +175,18 @@ class StateStore(abc.ABC):
         return status.holder if status else None
 
     @contextmanager
-    def lock(self, info: LockInfo, duration: float = 30, wait: float = 0.0, *,
+    def lock(self, info: LockInfo | Mapping[str, Any], duration: float = 30, wait: float = 0.0, *,
              heartbeat: float | None = None, on_lost: Callable[[LockLost], None] | None = None,
              on_wait: Callable[[LockStatus], None] | None = None) -> Iterator[HeldLock]:
-        """Hold the state lock for the block; raise `LockHeld` if still taken after `wait` seconds."""
+        """Hold the state lock for the block; raise `LockHeld` if still taken after `wait` seconds.
+
+        `info` may be a dict with LockInfo's fields (`operation` at least)."""
         low, high = self.lease_bounds
         if not low <= duration <= high:
             raise ValueError(f"lock duration must be between {low:g} and {high:g} s, got {duration:g}")
         if self._held is not None:
             raise StateError("this store object already holds the state lock")
+        info = info if isinstance(info, LockInfo) else LockInfo.from_dict(dict(info))
         info = dataclasses.replace(info, duration=duration, since=utc_now_iso())
         self._acquire(info, wait, on_wait)
         held = HeldLock(info, lambda: self._renew_lock(info), heartbeat or duration / 3, on_lost)

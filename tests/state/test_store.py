@@ -8,6 +8,7 @@ import pytest
 
 from codemie_provisioner.state import (
     BlobStateStore,
+    LocalStateStore,
     LockInfo,
     Snapshot,
     SnapshotNotFound,
@@ -129,3 +130,26 @@ def test_blob_store_from_account_creates_its_container(azurite):
     assert again.latest().resources == {"vnet": vnet()}
     names = [b.name for b in account.service_client().get_container_client("tfstate").list_blobs()]
     assert names == ["codemie/dev/current.json", "codemie/dev/snapshots/00000001.json"]
+
+
+def test_import_history_moves_state_between_backends(store, raw_snapshot, tmp_path):
+    source = LocalStateStore(tmp_path / "bootstrap")
+    with source.lock({"operation": "apply", "user": "alice"}):   # a plain dict works as lock info and document
+        source.write({"resources": {"vnet": vnet()}, "outputs": {}, "reason": "apply"}, None)
+        source.write(doc({}, reason="destroy"), 1)
+    with store.lock(LockInfo("migrate")):
+        assert store.import_history(source) == 2
+        assert store.import_history(source) == 0
+        store.write(doc({"rg": {"kind": "rg"}}), 2)
+    assert [(h.serial, h.reason) for h in store.history()] == [(1, "apply"), (2, "destroy"), (3, "apply")]
+    assert raw_snapshot(1) == (tmp_path / "bootstrap/snapshots/00000001.json").read_bytes()
+    assert store.get(1).created_by["user"] == "alice" and store.lineage == source.lineage
+
+    other = LocalStateStore(tmp_path / "other")
+    with other.lock(LockInfo("apply")):
+        other.write(doc({}), None)
+        other.write(doc({}), 1)
+        other.write(doc({}), 2)
+        other.write(doc({}), 3)
+    with store.lock(LockInfo("migrate")), pytest.raises(StateConflict, match="lineage"):
+        store.import_history(other)

@@ -396,16 +396,10 @@ def _sync_inline_pools(ctx, rid: str, props: dict, existing: dict | None) -> lis
 
 
 def after_delete_cluster(ctx, rid: str, body: dict) -> None:
-    """Deleting a cluster removes its pools and its node resource group."""
-    for pool in ctx.children(rid, POOL):
-        ctx.delete_internal(pool["id"])
-    node_rg = f"/subscriptions/{rid_parts(rid)['subscription']}/resourceGroups/" \
-              f"{body.get('properties', {}).get('nodeResourceGroup', '')}"
-    if not node_rg.endswith("/"):
-        for identity in ctx.find(UAI):
-            if identity.get("id", "").lower().startswith(node_rg.lower() + "/"):
-                ctx.delete_internal(identity["id"])
-        ctx.delete_internal(node_rg)
+    """Deleting a cluster removes its node resource group with everything in it (pools go with the cluster)."""
+    node_rg = body.get("properties", {}).get("nodeResourceGroup")
+    if node_rg:
+        ctx.delete_internal(f"/subscriptions/{rid_parts(rid)['subscription']}/resourceGroups/{node_rg}")
 
 
 # ---------------------------------------------------------------- actions and location routes

@@ -195,6 +195,20 @@ def populate_diagnostic(ctx, rid: str, body: dict, existing: dict | None) -> dic
     return {**body, "properties": props}
 
 
+@route("PUT", r"(?P<scope>/.+)/providers/Microsoft\.Insights/diagnosticSettings/(?P<name>[^/]+)")
+def put_diagnostic(ctx, match, query, body):
+    """create_or_update accepts only 200, new or not, so the PUT bypasses the generic 201-on-create; GET,
+    list and DELETE stay generic."""
+    check_api(query, DIAG_API)
+    if not isinstance(body, dict):
+        raise ArmError(400, "InvalidRequestContent", "A JSON object is required.")
+    rid = f"{match['scope']}/providers/Microsoft.Insights/diagnosticSettings/{match['name']}"
+    existing = ctx.get(rid)
+    validate_diagnostic(ctx, rid, body, existing)
+    ctx.put_internal(rid, populate_diagnostic(ctx, rid, body, existing))
+    return 200, ctx.get(rid), {}
+
+
 register(ResourceType(
     type="Microsoft.Insights/diagnosticSettings", api_versions=DIAG_API, put="sync", delete="sync",
-    location=False, validate=validate_diagnostic, populate=populate_diagnostic))
+    location=False, etag=False, validate=validate_diagnostic, populate=populate_diagnostic))

@@ -6,7 +6,9 @@ setting `principal_window_s`, sandbox seconds); an unknown principal never succe
 scope + principal + role, not on name (`RoleAssignmentExists`), and can never be changed
 (`RoleAssignmentUpdateNotPermitted`). Federated credentials on one identity must be written one at a time
 (`ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity`) and an issuer+subject pair may appear
-only once per identity. Principals are every principal id a sandbox resource carries (user-assigned identities,
+only once per identity. The sandbox answers a credential write at once but keeps the identity busy for the
+`identity` duration (body-style LRO; the credential shows a non-terminal state meanwhile), which is how the
+conflict shows when writers do not take turns. Principals are every principal id a sandbox resource carries (user-assigned identities,
 system-assigned identities, AKS kubelet and add-on identities), plus the profile setting `known_principals`
 (ids, or id -> principalType) for people and groups that live outside the sandbox.
 

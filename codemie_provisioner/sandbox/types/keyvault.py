@@ -50,6 +50,7 @@ def populate_vault(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     if str(props.pop("createMode", "")).lower() == "recover" and existing is None:
         held = ctx.soft_deleted(BIN).pop(name.lower())
         props = {**held["body"].get("properties", {}), **props}
+        _remirror(ctx, {"id": rid, "name": name, "location": body.get("location")})
     defaults = {"accessPolicies": [], "enabledForDeployment": False, "enabledForDiskEncryption": False,
                 "enabledForTemplateDeployment": False, "enableSoftDelete": True,
                 "softDeleteRetentionInDays": 90, "enableRbacAuthorization": False,
@@ -60,6 +61,14 @@ def populate_vault(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     if not props.get("enablePurgeProtection"):
         props.pop("enablePurgeProtection", None)
     return {**body, "properties": props}
+
+
+def _remirror(ctx, vault: dict) -> None:
+    """A recovered vault gets its secrets and keys back on the management plane too."""
+    store = dp.vault_store(ctx, vault["name"])
+    for coll in ("secrets", "keys"):
+        for obj in store[coll].values():
+            dp.mirror(ctx, vault, coll, obj["name"])
 
 
 def after_delete_vault(ctx, rid: str, body: dict) -> None:
@@ -137,16 +146,21 @@ def populate_secret(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     return dp.arm_child(ctx, vault, "secrets", obj)
 
 
-def populate_key(ctx, rid: str, body: dict, existing: dict | None) -> dict:
-    """Create-if-not-exist: an existing key is returned as it is."""
-    vault, name = _vault_of(ctx, rid), rid_parts(rid)["name"]
-    keys = dp.vault_store(ctx, vault["name"])["keys"]
-    if name.lower() not in keys:
-        props = body.get("properties") or {}
-        params = {"kty": props.get("kty", "RSA"), "key_size": props.get("keySize"), "tags": body.get("tags"),
+@route("PUT", r"(?P<vault>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[^/]+)"
+              r"/keys/(?P<name>[^/]+)")
+def create_key_if_not_exist(ctx, match, query, body):
+    """PUT vaults/keys is create-if-not-exist and answers 200 whether it created or not (the SDK accepts
+    only 200, so this bypasses the generic 201-on-create); an existing key comes back unchanged."""
+    check_api(query, API)
+    vault = ctx.get(match["vault"])
+    if vault is None:
+        raise ArmError(404, "ParentResourceNotFound", f"Parent resource '{match['vault']}' not found.")
+    name, props = match["name"], (body or {}).get("properties") or {}
+    if name.lower() not in dp.vault_store(ctx, vault["name"])["keys"]:
+        params = {"kty": props.get("kty", "RSA"), "key_size": props.get("keySize"), "tags": (body or {}).get("tags"),
                   "key_ops": props.get("keyOps"), "attributes": props.get("attributes")}
-        dp.new_rsa_key(ctx, vault, name, params, mirror_arm=False)
-    return dp.arm_child(ctx, vault, "keys", keys[name.lower()])
+        dp.new_rsa_key(ctx, vault, name, params)
+    return 200, ctx.get(f"{vault['id']}/keys/{name}"), {}
 
 
 register(ResourceType(
@@ -164,5 +178,4 @@ register(ResourceType(
     read_only_props=("secretUri", "secretUriWithVersion")))
 register(ResourceType(
     type=f"{VAULT}/keys", api_versions=API, put="sync", location=False,
-    name_rule=r"[0-9a-zA-Z-]{1,127}", populate=populate_key,
-    read_only_props=("keyUri", "keyUriWithVersion")))
+    name_rule=r"[0-9a-zA-Z-]{1,127}", read_only_props=("keyUri", "keyUriWithVersion")))

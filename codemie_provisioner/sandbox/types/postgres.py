@@ -175,11 +175,6 @@ def _materialize_children(ctx, rid: str) -> None:
                                                           "type": CONFIG, "properties": _parameter_props(name)})
 
 
-def after_delete_server(ctx, rid: str, body: dict) -> None:
-    for child in ctx.children(rid):
-        ctx.delete_internal(child["id"])
-
-
 # ---------------------------------------------------------------- databases
 
 
@@ -265,7 +260,7 @@ register(ResourceType(
     lock="self", busy=(409, "ServerIsBusy"), etag=False, global_name=True, global_name_code="ServerNameAlreadyExists",
     name_rule=r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]",
     name_hint="Server names must be 3-63 lowercase letters, digits and '-', not starting or ending with '-'.",
-    validate=validate_server, populate=populate_server, after_delete=after_delete_server,
+    validate=validate_server, populate=populate_server,
     read_only_props=("fullyQualifiedDomainName", "state", "minorVersion", "replicaCapacity")))
 register(ResourceType(
     type=DATABASE, api_versions=API, put="location", delete="async", location=False, etag=False,
