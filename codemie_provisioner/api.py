@@ -99,8 +99,8 @@ class Session:
                 raise ProvisionerError("no subscription: set AZURE_SUBSCRIPTION_ID or pass --subscription "
                                        "(or use --sandbox)")
             return azure_target(self._subscription_id)
+        from .local_sandbox import attach_or_start
         from .sandbox import Sandbox
-        from .sandbox.connect import attach_or_start
 
         if isinstance(self._sandbox_arg, Sandbox):
             return sandbox_target(self._sandbox_arg)
@@ -149,8 +149,18 @@ def sandbox_target(sb: Any) -> Target:
     """A target bound to a running sandbox (its endpoint, CA and time scale)."""
     return Target(subscription_id=sb.subscription_id, credential=sb.credential, base_url=sb.base_url,
                   connection_verify=str(sb.ca_file), tenant_id=sb.tenant_id,
-                  time_scale=max(getattr(sb, "time_scale", 1.0), 0.0), sandbox=True,
-                  extra={"sandbox": sb})
+                  time_scale=_time_scale(sb), sandbox=True,
+                  extra={"blob_api_version": _sandbox_setting(sb, "blob_api_version")})
+
+
+def _sandbox_setting(sb: Any, name: str) -> Any:
+    profile = getattr(sb, "profile", None)
+    return (profile.settings or {}).get(name) if profile is not None else None
+
+
+def _time_scale(sb: Any) -> float:
+    profile = getattr(sb, "profile", None)
+    return float(profile.time_scale if profile is not None else getattr(sb, "time_scale", 1.0))
 
 
 def plan(spec: str = DEFAULT_SPEC, **kw: Any) -> Plan:

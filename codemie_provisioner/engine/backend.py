@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .. import events as ev
-from .gateway import Target
+from .gateway import Target, raw_json
 from .kinds import KINDS
 from .resolve import Resolver
 
@@ -61,9 +61,11 @@ def blob_store(deployment: Any, target: Target) -> Any | None:
     from ..state import BlobStateStore
 
     rg = account_id.split("/")[4]
-    keys = gw.client("storage").storage_accounts.list_keys(rg, name)
-    credential = {"account_name": name, "account_key": keys.keys[0].value}
-    return BlobStateStore.from_account(endpoint, credential, container, deployment.name)
+    keys = gw.client("storage").storage_accounts.list_keys(rg, name, cls=raw_json)
+    credential = {"account_name": name, "account_key": keys["keys"][0]["value"]}
+    pinned = {"api_version": target.extra["blob_api_version"]} if target.extra.get("blob_api_version") else {}
+    return BlobStateStore.from_account(endpoint, credential, container, deployment.name, create_container=True,
+                                       **pinned)
 
 
 def open_store(deployment: Any, target: Target, local_dir: Path, sink: ev.EventSink) -> Any:

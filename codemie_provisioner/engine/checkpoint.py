@@ -29,6 +29,7 @@ class Checkpointer:
         self._write_mu = threading.Lock()
         self._gen = 0
         self._flushed_gen = 0
+        self._changed = base is None
         self._last_flush = 0.0
 
     def record(self, address: str) -> dict | None:
@@ -53,22 +54,27 @@ class Checkpointer:
 
     def set_outputs(self, outputs: dict) -> None:
         with self._mu:
-            self.doc["outputs"] = outputs
-            self._gen += 1
+            if self.doc.get("outputs") != outputs:
+                self.doc["outputs"] = outputs
+                self._gen += 1
+                self._changed = True
 
     def _set(self, address: str, record: dict | None) -> None:
         with self._mu:
+            if self.doc["resources"].get(address) == record:
+                return                                  # nothing new: no write, no snapshot
             if record is None:
                 self.doc["resources"].pop(address, None)
             else:
                 self.doc["resources"][address] = record
             self._gen += 1
+            self._changed = True
 
     def flush(self, reason: str) -> None:
         with self._mu:
             wanted = self._gen
         with self._write_mu:
-            if self._flushed_gen >= wanted and reason == "checkpoint":
+            if self._flushed_gen >= wanted and (reason == "checkpoint" or not self._changed):
                 return
             with self._mu:
                 doc = copy.deepcopy(self.doc)

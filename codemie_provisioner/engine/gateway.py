@@ -24,7 +24,8 @@ from .retry import TransportRetryPolicy
 TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 
 
-def _raw(pipeline_response, *_args) -> Any:
+def raw_json(pipeline_response, *_args) -> Any:
+    """`cls=` callback: the answer's JSON exactly as Azure sent it."""
     response = pipeline_response.http_response
     text = response.text()
     return json.loads(text) if text else {}
@@ -92,7 +93,7 @@ class Gateway:
         """The resource's ARM body, or None when it (or its container) does not exist."""
         ops = self.operations(k, resource_id)
         try:
-            return getattr(ops, k.get)(*call_args(k, resource_id), cls=_raw)
+            return getattr(ops, k.get)(*call_args(k, resource_id), cls=raw_json)
         except ResourceNotFoundError:
             return None
         except HttpResponseError as exc:
@@ -105,7 +106,7 @@ class Gateway:
         method = k.update if (exists and k.update) else k.create
         ops = self.operations(k, resource_id)
         payload = json.dumps(body).encode()
-        result = getattr(ops, method)(*call_args(k, resource_id), payload, cls=_raw,
+        result = getattr(ops, method)(*call_args(k, resource_id), payload, cls=raw_json,
                                       content_type="application/json")
         if method.startswith("begin_"):
             result = result.result()

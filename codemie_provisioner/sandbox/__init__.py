@@ -1,7 +1,10 @@
 """A local Azure Resource Manager over HTTPS for tests and rehearsals (see DESIGN.md "Sandbox")."""
 
+from .clients import StaticCredential
 from .model import ArmError, ResourceType, register, route
 from .profile import Profile
-from .service import Sandbox, StaticCredential
+from .remote import RemoteSandbox, attach
+from .service import Sandbox
 
-__all__ = ["ArmError", "Profile", "ResourceType", "Sandbox", "StaticCredential", "register", "route"]
+__all__ = ["ArmError", "Profile", "RemoteSandbox", "ResourceType", "Sandbox", "StaticCredential", "attach",
+           "register", "route"]

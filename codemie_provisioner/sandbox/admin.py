@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 
-from .core import Cloud, Request
-from .lro import Answer
+from .context import Answer, Request
+from .core import Cloud
 from .profile import Profile
 
 

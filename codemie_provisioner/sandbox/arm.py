@@ -12,8 +12,8 @@ import re
 from urllib.parse import urlencode
 
 from . import ids, lro, records
-from .faults import failure
-from .lro import Answer
+from .context import Answer
+from .faults import failure, shapes_operation
 from .model import ArmError, ResourceType, lookup
 from .rules import check_busy, check_global_name, check_location, check_name
 
@@ -44,9 +44,12 @@ def serve(ctx, target: ids.Target, body) -> Answer:
 def resolve_type(ctx, target: ids.Target) -> ResourceType:
     rt = lookup(target.type_name)
     if rt is None:
+        from .types import LOAD_ERRORS
+
+        broken = f" (sandbox type modules that failed to load: {LOAD_ERRORS})" if LOAD_ERRORS else ""
         raise ArmError(400, "NoRegisteredProviderFound", "No registered resource provider found for location "
                        f"'global' and API version '{ctx.query.get('api-version', '')}' for type "
-                       f"'{target.type_name.split('/', 1)[-1]}'.")
+                       f"'{target.type_name.split('/', 1)[-1]}'.{broken}")
     check_api_version(ctx, rt)
     return rt
 
@@ -99,7 +102,7 @@ def check_conditions(ctx, rec: dict | None) -> None:
                        "header was not met.")
 
 
-def check_generic(ctx, rt: ResourceType, target: ids.Target, content: dict) -> None:
+def check_generic(ctx, rt: ResourceType, target: ids.Target, content: dict, extra: list[str]) -> None:
     if ctx.rule("validation"):
         check_name(rt, target.name)
         check_location(rt, content)
@@ -109,7 +112,7 @@ def check_generic(ctx, rt: ResourceType, target: ids.Target, content: dict) -> N
     if group and records.state_of(group["body"]) == "Deleting":
         raise ArmError(409, "ResourceGroupBeingDeleted", f"The resource group '{target.group}' is in deprovisioning "
                        "state and cannot perform this operation.")
-    check_busy(rt, target, ctx.store.pending_ops(), ctx.rule("parent_locks"))
+    check_busy(rt, target, ctx.store.pending_ops(), ctx.rule("parent_locks"), extra)
 
 
 # ------------------------------------------------------------------ verbs
@@ -142,28 +145,26 @@ def write(ctx, rt: ResourceType, target: ids.Target, body, patch: bool) -> Answe
             raise not_found(target)
         body = patched(current["body"], body)
     content = client_content(rt, body)
-    check_generic(ctx, rt, target, content)
+    extra = rt.extra_locks(ctx, target.path, content) if rt.extra_locks else []
+    check_generic(ctx, rt, target, content, extra)
     existing = current["body"] if current else None
     if rt.validate is not None:
         rt.validate(ctx, target.path, content, existing)
     if rt.populate is not None:
         content = rt.populate(ctx, target.path, content, existing)
     style = (rt.patch or "sync") if patch else rt.put
-    return store_write(ctx, rt, target, rec, content, style, "patch" if patch else "put")
+    return store_write(ctx, rt, target, rec, content, style, "patch" if patch else "put", extra)
 
 
 def store_write(ctx, rt: ResourceType, target: ids.Target, rec: dict | None, content: dict, style: str,
-                kind: str) -> Answer:
+                kind: str, extra: list[str]) -> Answer:
+    lro.supersede(ctx, target.key)
     new = rec is None or not rec["visible"]
     rid, status = (rec["id"] if rec else target.path), (201 if new else 200)
-    fault = ctx.fault if ctx.fault and ctx.fault.get("lro_fail") else None
+    fault = ctx.fault if shapes_operation(ctx.fault) else None
     if style == "sync":
-        if fault:
-            raise ArmError(int(fault.get("status", 500)), **failure(fault))
-        body = records.stamp(ctx, rt, rid, rt.type, content, "Succeeded")
-        ctx.store.put(records.make_record(ctx, target, body, True, rec))
-        return Answer(status, body, {"ETag": body["etag"]} if body.get("etag") else {})
-    op = lro.begin(ctx, kind, rt, target, content.get("location"), failure(fault) if fault else None)
+        return sync_write(ctx, rt, target, rec, content, status, fault, extra)
+    op = lro.begin(ctx, kind, rt, target, content.get("location"), fault, extra)
     if style == "location":
         op["body"] = records.stamp(ctx, rt, rid, rt.type, content, "Succeeded")
         if new:
@@ -175,6 +176,19 @@ def store_write(ctx, rt: ResourceType, target: ids.Target, rec: dict | None, con
     return lro.started(ctx, op, style, status, body)
 
 
+def sync_write(ctx, rt: ResourceType, target: ids.Target, rec: dict | None, content: dict, status: int,
+               fault: dict | None, extra: list[str]) -> Answer:
+    """A synchronous write. Under a parent lock it still holds the lock for the type's duration, so writers
+    that overlap in time conflict as on Azure."""
+    if fault and fault.get("lro_fail"):
+        raise ArmError(int(fault.get("status", 500)), **failure(fault))
+    body = records.stamp(ctx, rt, rec["id"] if rec else target.path, rt.type, content, "Succeeded")
+    ctx.store.put(records.make_record(ctx, target, body, True, rec))
+    if (rt.lock or extra) and ctx.profile.duration(rt.duration) > 0:
+        lro.begin(ctx, "hold", rt, target, content.get("location"), None, extra)
+    return Answer(status, body, {"ETag": body["etag"]} if body.get("etag") else {})
+
+
 def delete(ctx, rt: ResourceType, target: ids.Target) -> Answer:
     require_scope(ctx, target)
     rec = live(ctx, target.key)
@@ -183,16 +197,18 @@ def delete(ctx, rt: ResourceType, target: ids.Target) -> Answer:
             raise not_found(target)
         return Answer(204)
     check_conditions(ctx, rec)
-    check_busy(rt, target, ctx.store.pending_ops(), ctx.rule("parent_locks"))
+    extra = rt.extra_locks(ctx, rec["id"], rec["body"]) if rt.extra_locks else []
+    check_busy(rt, target, ctx.store.pending_ops(), ctx.rule("parent_locks"), extra)
     if rt.before_delete is not None:
         rt.before_delete(ctx, rec["id"], rec["body"])
-    fault = ctx.fault if ctx.fault and ctx.fault.get("lro_fail") else None
+    fault = ctx.fault if shapes_operation(ctx.fault) else None
+    lro.supersede(ctx, target.key)
     if rt.delete == "sync":
-        if fault:
+        if fault and fault.get("lro_fail"):
             raise ArmError(int(fault.get("status", 500)), **failure(fault))
         records.remove(ctx, rec)
         return Answer(200)
-    op = lro.begin(ctx, "delete", rt, target, rec["body"].get("location"), failure(fault) if fault else None)
+    op = lro.begin(ctx, "delete", rt, target, rec["body"].get("location"), fault, extra)
     rec["body"] = records.with_state(rec["body"], "Deleting")
     ctx.store.put(rec)
     return lro.started(ctx, op, rt.delete, 202, None)
@@ -229,7 +245,7 @@ def list_collection(ctx, rt: ResourceType, target: ids.Target) -> Answer:
 
 
 def list_generic(ctx, group: str | None) -> Answer:
-    """GET /subscriptions/{s}/resources and /subscriptions/{s}/resourcegroups/{rg}/resources: top-level
+    """GET /subscriptions/{s}/resources and /subscriptions/{s}/resourcegroups/{rg}/resources: tracked top-level
     resources without their properties, optionally `$filter=resourceType eq '...'`."""
     check_api_version(ctx, lookup(ids.RG_TYPE))
     if group is not None and live(ctx, group) is None:
@@ -238,9 +254,15 @@ def list_generic(ctx, group: str | None) -> Answer:
     recs = ctx.store.in_group(group) if group else ctx.store.all()
     wanted = _filter_type(ctx.query.get("$filter"))
     values = [{k: v for k, v in r["body"].items() if k != "properties"} for r in recs
-              if r["visible"] and r["group"] and r["parent"] == r["group"]
-              and (wanted is None or r["type"].lower() == wanted)]
+              if r["visible"] and _tracked_top_level(r) and (wanted is None or r["type"].lower() == wanted)]
     return page(ctx, values)
+
+
+def _tracked_top_level(rec: dict) -> bool:
+    """Directly in a group and tracked (has a location): not a child, not an extension such as a role
+    assignment or a diagnostic setting."""
+    rt = lookup(rec["type"])
+    return bool(rec["group"]) and rec["parent"] == rec["group"] and (rt is None or rt.location)
 
 
 def _filter_type(expr: str | None) -> str | None:

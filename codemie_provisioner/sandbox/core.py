@@ -15,12 +15,11 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import arm, ids, lro, records
-from .faults import Faults, as_error
-from .lro import Answer
+from .context import Answer, Request, RequestCtx
+from .faults import Faults, as_error, shapes_operation
 from .model import DATA_PLANES, ROUTES, ArmError, lookup
 from .profile import Profile
 from .rules import Throttle, request_class, throttled
@@ -28,15 +27,10 @@ from .store import Store
 
 GENERIC_LIST = re.compile(r"/subscriptions/[^/]+(?:/resourcegroups/(?P<rg>[^/]+))?/resources", re.IGNORECASE)
 STATUS = re.compile(lro.STATUS_PATH, re.IGNORECASE)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict = field(default_factory=dict)
-    headers: dict = field(default_factory=dict)      # lower-case names
-    raw: bytes = b""
+GATEWAY_CODES = {"ResourceGroupNotFound", "SubscriptionNotFound", "MissingApiVersionParameter",
+                 "InvalidApiVersionParameter", "NoRegisteredProviderFound", "SubscriptionRequestsThrottled",
+                 "AuthenticationFailed"}
+LOG_LIMIT = 100_000          # entries kept in memory (the file keeps everything)
 
 
 class RequestLog:
@@ -49,6 +43,8 @@ class RequestLog:
 
     def record(self, entry: dict) -> None:
         with self.lock:
+            if len(self.entries) >= LOG_LIMIT:
+                del self.entries[:LOG_LIMIT // 2]
             self.entries.append(entry)
             if self.file is not None:
                 self.file.write(json.dumps(entry) + "\n")
@@ -142,16 +138,23 @@ class Cloud:
         ctx = RequestCtx(self, req)
         plane = next((p for p in DATA_PLANES if req.path.lower().startswith(p.lower())), None)
         if plane is not None:
-            return self._data_plane(ctx, plane, req)
+            rest = req.path[len(plane):]
+            return self._transaction(ctx, lambda: Answer(*DATA_PLANES[plane](ctx, req.method, rest, req.query,
+                                                                              req.headers, req.raw)))
         if "authorization" not in req.headers:
             raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is "
                            "missing.")
         self._gate(ctx, req)
         body = parse_json(req.raw)
+        return self._transaction(ctx, lambda: self._route(ctx, body))
+
+    def _transaction(self, ctx: RequestCtx, answer) -> Answer:
+        """Settle due operations (kept even if the request then fails), then answer in one transaction."""
         with self.store.batch():
             lro.settle(ctx)
+            ctx.flush_bins()
         with self.store.batch():
-            ans = self._route(ctx, body)
+            ans = answer()
             ctx.flush_bins()
         return ans
 
@@ -168,7 +171,7 @@ class Cloud:
         kind, name = fault_subject(req.method, ctx.target)
         if kind:
             ctx.fault = self.faults.hit(req.method, kind, name)
-            if ctx.fault is not None and not ctx.fault.get("lro_fail"):
+            if ctx.fault is not None and not shapes_operation(ctx.fault):
                 raise as_error(ctx.fault)
 
     def _route(self, ctx: RequestCtx, body) -> Answer:
@@ -190,15 +193,6 @@ class Cloud:
             raise ArmError(404, "NotFound", f"No HTTP resource was found that matches the request URI "
                            f"'{ctx.path}'.")
         return arm.serve(ctx, ctx.target, body)
-
-    def _data_plane(self, ctx: RequestCtx, prefix: str, req: Request) -> Answer:
-        with self.store.batch():
-            lro.settle(ctx)
-        with self.store.batch():
-            status, out, headers = DATA_PLANES[prefix](ctx, req.method, req.path[len(prefix):], req.query,
-                                                       req.headers, req.raw)
-            ctx.flush_bins()
-        return Answer(status, out, headers)
 
     def _decorate(self, req: Request, ans: Answer) -> None:
         cls = request_class(req.method)
@@ -243,78 +237,6 @@ class Cloud:
         self.log.clear()
 
 
-class RequestCtx:
-    """What hooks and routes see of the cloud while one request is served (implements `model.Ctx`)."""
-
-    def __init__(self, cloud: Cloud, req: Request):
-        self.cloud, self.store, self.profile = cloud, cloud.store, cloud.profile
-        self.method, self.path, self.query, self.headers = req.method, ids.clean(req.path), req.query, req.headers
-        self.subscription_id, self.tenant_id, self.base_url = cloud.subscription_id, cloud.tenant_id, cloud.base_url
-        self.target = ids.parse(self.path)
-        self.fault: dict | None = None
-        self.request_class = "reads"
-        self.remaining: int | None = None
-        self._bins: dict[str, tuple[str, dict]] = {}
-
-    @property
-    def now(self) -> float:
-        return self.cloud.now()
-
-    def get(self, resource_id: str) -> dict | None:
-        rec = self.store.get(ids.clean(resource_id))
-        return rec["body"] if rec else None
-
-    def children(self, parent_id: str, type_name: str | None = None) -> list[dict]:
-        return [r["body"] for r in self.store.children(ids.clean(parent_id))
-                if r["visible"] and (type_name is None or r["type"].lower() == type_name.lower())]
-
-    def find(self, type_name: str) -> list[dict]:
-        return [r["body"] for r in self.store.of_type(type_name) if r["visible"]]
-
-    def rule(self, name: str) -> bool:
-        return self.profile.rule(name)
-
-    def put_internal(self, resource_id: str, body: dict) -> None:
-        target = ids.parse(resource_id)
-        if target is None or target.collection:
-            raise ValueError(f"not a resource id: {resource_id}")
-        rt, old = lookup(target.type_name), self.store.get(target.key)
-        rid = old["id"] if old else target.path
-        full = records.stamp(self, rt, rid, rt.type if rt else target.type_name, body,
-                             records.state_of(body) or "Succeeded")
-        self.store.put(records.make_record(self, target, full, True, old))
-
-    def delete_internal(self, resource_id: str) -> None:
-        rec = self.store.get(ids.clean(resource_id))
-        if rec is not None:
-            records.remove(self, rec, hooks=False)
-
-    def soft_deleted(self, kind: str) -> dict[str, dict]:
-        if kind not in self._bins:
-            stored = self.store.meta(f"bin:{kind}", {})
-            self._bins[kind] = (json.dumps(stored, sort_keys=True), stored)
-        return self._bins[kind][1]
-
-    def flush_bins(self) -> None:
-        for kind, (before, current) in self._bins.items():
-            if json.dumps(current, sort_keys=True) != before:
-                self.store.set_meta(f"bin:{kind}", current)
-        self._bins.clear()
-
-    def new_guid(self) -> str:
-        return self.cloud.new_guid()
-
-    def created_at(self, resource_id: str) -> float | None:
-        rec = self.store.get(ids.clean(resource_id))
-        return rec["created"] if rec else None
-
-    def setting(self, name: str, default=None):
-        return self.profile.setting(name, default)
-
-    def scaled(self, seconds: float) -> float:
-        return self.profile.scaled(seconds)
-
-
 def fault_subject(method: str, target: ids.Target | None) -> tuple[str, str]:
     """(ARM type, name) a fault matches: the resource, or for a POST action the resource it acts on."""
     if target is None:
@@ -337,4 +259,6 @@ def parse_json(raw: bytes):
 
 def error_answer(err: ArmError) -> Answer:
     headers = lro.delay_headers(err.retry_after) if err.retry_after is not None else {}
+    if err.code in GATEWAY_CODES:
+        headers["x-ms-failure-cause"] = "gateway"
     return Answer(err.status, err.envelope(), headers)

@@ -7,7 +7,9 @@ Failed. `transient_rate` adds random 429/5xx answers from a seeded generator so 
 
 Fault fields: method ("PUT", "*"), type (ARM type, case-insensitive, "*" or a glob), name (glob), nth (first
 matching call that fails, 1-based, default 1), times (how many calls from nth fail; 0 = all), status (default
-409, or 500 for lro_fail on a synchronous type), code, message, retry_after (seconds), lro_fail (error code).
+409, or 500 for lro_fail on a synchronous type), code, message, retry_after (seconds), lro_fail (error code),
+completes (with lro_fail: the operation reports Failed but the resource still ends Succeeded, like a
+GatewayTimeout while the RP keeps working), stuck (the operation never finishes: a resource stuck Updating).
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ def _matches(fault: dict, method: str, type_name: str, name: str) -> bool:
 def _due(fault: dict, count: int) -> bool:
     first, times = int(fault.get("nth", 1)), int(fault.get("times", 1))
     return count >= first and (times == 0 or count < first + times)
+
+
+def shapes_operation(fault: dict | None) -> bool:
+    """Whether the fault acts on the operation (`lro_fail`, `stuck`) rather than answering an error at once."""
+    return bool(fault and (fault.get("lro_fail") or fault.get("stuck")))
 
 
 def as_error(fault: dict) -> ArmError:

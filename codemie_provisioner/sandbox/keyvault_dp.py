@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -104,7 +103,7 @@ def add_version(ctx: Ctx, vault: dict, coll: str, name: str, fields: dict, mirro
                       f"state, and its name cannot be reused; in this state, the {word} can only be recovered "
                       "or purged.", "ObjectIsDeletedButRecoverable")
     obj = store[coll].setdefault(name.lower(), {"name": name, "versions": {}})
-    version = uuid.uuid4().hex
+    version = ctx.new_guid().replace("-", "")
     attrs = _attributes(ctx, vault, fields.pop("attributes", None))
     obj["versions"][version] = {**fields, "attributes": attrs}
     obj["current"] = version
@@ -231,9 +230,13 @@ def _get_obj(store: dict, coll: str, name: str) -> dict:
     return obj
 
 
+def secret_fields(value: str, content_type: str | None, tags: dict | None, attributes: dict | None) -> dict:
+    """One secret version as both planes write it."""
+    return {"value": value, "contentType": content_type, "tags": tags or {}, "attributes": attributes}
+
+
 def op_set_secret(ctx, vault, name, body):
-    fields = {"value": body.get("value", ""), "contentType": body.get("contentType"),
-              "tags": body.get("tags") or {}, "attributes": body.get("attributes")}
+    fields = secret_fields(body.get("value", ""), body.get("contentType"), body.get("tags"), body.get("attributes"))
     add_version(ctx, vault, "secrets", name, fields)
     return _bundle(ctx, vault, "secrets", vault_store(ctx, vault["name"])["secrets"][name.lower()])
 
@@ -245,6 +248,30 @@ def op_create_key(ctx, vault, name, body):
 
 def op_get(ctx, vault, coll, name, version=None):
     return _bundle(ctx, vault, coll, _get_obj(vault_store(ctx, vault["name"]), coll, name), version or None)
+
+
+def update_version(ctx, vault: dict, coll: str, name: str, version: str | None, changes: dict,
+                   mirror_arm: bool = True) -> dict:
+    """Change tags, content type or attributes of one version (the current one by default) in place."""
+    obj = _get_obj(vault_store(ctx, vault["name"]), coll, name)
+    ver = obj["versions"].get(version or obj["current"])
+    if ver is None:
+        raise _not_found(coll, name, version)
+    if changes.get("tags") is not None:
+        ver["tags"] = changes["tags"]
+    if changes.get("contentType") is not None:
+        ver["contentType"] = changes["contentType"]
+    ver["attributes"] = {**ver["attributes"], **(changes.get("attributes") or {}), "updated": _stamp(ctx)}
+    if mirror_arm:
+        mirror(ctx, vault, coll, obj["name"])
+    return obj
+
+
+def op_update(ctx, vault, coll, name, version, body):
+    obj = update_version(ctx, vault, coll, name, version or None, body)
+    full = _bundle(ctx, vault, coll, obj, version or None)
+    full.pop("value", None)
+    return full
 
 
 def op_list(ctx, vault, coll):
@@ -346,6 +373,8 @@ ROUTES: list[tuple[str, re.Pattern, Any]] = [(m, re.compile(p, re.IGNORECASE), f
     ("GET", r"(?P<coll>secrets|keys|deletedsecrets|deletedkeys)/?", lambda c, v, g, b: op_list(c, v, g["coll"].lower())),
     ("GET", rf"(?P<coll>secrets|keys)/{N}/versions", lambda c, v, g, b: op_versions(c, v, g["coll"].lower(), g["name"])),
     ("GET", rf"(?P<coll>secrets|keys)/{N}(/{V})?", lambda c, v, g, b: op_get(c, v, g["coll"].lower(), g["name"], g["version"])),
+    ("PATCH", rf"(?P<coll>secrets|keys)/{N}(/{V})?",
+     lambda c, v, g, b: op_update(c, v, g["coll"].lower(), g["name"], g["version"], b)),
     ("DELETE", rf"(?P<coll>secrets|keys)/{N}/?", lambda c, v, g, b: op_delete(c, v, g["coll"].lower(), g["name"])),
     ("GET", rf"deleted(?P<coll>secrets|keys)/{N}/?", lambda c, v, g, b: op_get_deleted(c, v, g["coll"].lower(), g["name"])),
     ("DELETE", rf"deleted(?P<coll>secrets|keys)/{N}/?", lambda c, v, g, b: op_purge(c, v, g["coll"].lower(), g["name"])),
@@ -377,17 +406,18 @@ def find_vault(ctx: Ctx, name: str) -> dict:
 
 
 def check_rbac_window(ctx: Ctx, vault: dict, method: str) -> None:
-    """Rule `rbac_window`: writes are refused for a while after a role grant on an RBAC vault."""
+    """Rule `rbac_window`: on an RBAC vault, writes get 403 ForbiddenByRbac until `rbac_window_s` (default 60
+    realistic seconds, scaled) has passed since the newest role grant at the vault or above it."""
     if method not in WRITES or not ctx.rule("rbac_window"):
         return
     if not vault.get("properties", {}).get("enableRbacAuthorization"):
         return
     window = ctx.setting("rbac_window_s")
     window = ctx.scaled(60) if window is None else window
-    prefix = f"{vault['id']}/providers/{ROLE_ASSIGNMENT_TYPE}/".lower()
-    for ra in ctx.find(ROLE_ASSIGNMENT_TYPE):
-        created = ctx.created_at(ra["id"])
-        if ra["id"].lower().startswith(prefix) and created is not None and ctx.now - created < window:
+    for grant in ctx.find(ROLE_ASSIGNMENT_TYPE):
+        scope = str(grant.get("properties", {}).get("scope") or "").rstrip("/").lower()
+        created = ctx.created_at(grant["id"])
+        if scope and vault["id"].lower().startswith(scope) and created is not None and ctx.now - created < window:
             raise KvError(403, "Forbidden", "Caller is not authorized to perform action on resource. "
                           "If role assignments were recently changed, please wait several minutes for role "
                           "assignments to become effective.", "ForbiddenByRbac")

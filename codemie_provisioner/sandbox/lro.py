@@ -12,17 +12,15 @@ from __future__ import annotations
 import datetime as dt
 
 from . import ids, records
+from .context import Answer
+from .faults import failure
 from .model import ArmError
+from .rules import lock_ids, lock_keys
+
+STUCK_S = 10 * 365 * 86400.0
 
 STATUS_PATH = r"/subscriptions/(?P<sub>[^/]+)/providers/(?P<ns>[^/]+)/locations/(?P<loc>[^/]+)/" \
               r"(?P<kind>operations|operationResults)/(?P<op>[^/]+)"
-
-
-class Answer:
-    """An HTTP answer: status, JSON body (or None) and extra headers."""
-
-    def __init__(self, status: int, body=None, headers: dict | None = None):
-        self.status, self.body, self.headers = status, body, dict(headers or {})
 
 
 def iso(t: float) -> str:
@@ -39,15 +37,17 @@ def delay_headers(seconds: float) -> dict:
 # ------------------------------------------------------------------ starting operations
 
 
-def begin(ctx, kind: str, rt, target: ids.Target, location: str | None, failure: dict | None) -> dict:
-    """Record a new operation on `target` (`kind` put | patch | delete)."""
-    from .rules import lock_keys
-
-    now = ctx.now
+def begin(ctx, kind: str, rt, target: ids.Target, location: str | None, fault: dict | None = None,
+          extra_locks: list[str] = ()) -> dict:
+    """Record a new operation on `target` (`kind` put | patch | delete | hold); `fault` shapes how it ends."""
+    now, fault = ctx.now, fault or {}
     op = {"id": ctx.new_guid(), "done": False, "kind": kind, "key": target.key, "rid": target.path,
           "type": rt.type, "ns": target.namespace, "loc": (location or "global").replace(" ", "").lower(),
-          "api": ctx.query.get("api-version", ""), "start": now, "deadline": now + ctx.profile.duration(rt.duration),
-          "status": "InProgress", "error": failure, "polls": 0, "locks": lock_keys(rt, target), "body": None}
+          "api": ctx.query.get("api-version", ""), "start": now,
+          "deadline": now + (STUCK_S if fault.get("stuck") else ctx.profile.duration(rt.duration)),
+          "status": "InProgress", "error": failure(fault) if fault.get("lro_fail") else None,
+          "error_status": int(fault.get("status", 400)), "completes": bool(fault.get("completes")),
+          "polls": 0, "locks": [*lock_keys(rt, target), *lock_ids(extra_locks)], "body": None}
     ctx.store.put_op(op)
     return op
 
@@ -91,14 +91,14 @@ def settle(ctx) -> None:
 
 def finish(ctx, op: dict) -> None:
     rec = ctx.store.get(op["key"])
-    if rec is not None:
+    if rec is not None and op["kind"] != "hold":
         (_finish_delete if op["kind"] == "delete" else _finish_write)(ctx, op, rec)
     op.update(done=True, status="Failed" if op["error"] else "Succeeded", end=ctx.now)
     ctx.store.put_op(op)
 
 
 def _finish_write(ctx, op: dict, rec: dict) -> None:
-    if op["error"]:
+    if op["error"] and not op["completes"]:
         if op["body"] is None:
             rec["body"] = records.with_state(rec["body"], "Failed")
         elif not rec["visible"]:
@@ -111,16 +111,25 @@ def _finish_write(ctx, op: dict, rec: dict) -> None:
 
 
 def _finish_delete(ctx, op: dict, rec: dict) -> None:
-    if op["error"]:
+    if op["error"] and not op["completes"]:
         rec["body"] = records.with_state(rec["body"], "Succeeded")
         ctx.store.put(rec)
     else:
         records.remove(ctx, rec)
 
 
-def pending_on(ctx, key: str) -> dict | None:
+def supersede(ctx, key: str) -> None:
+    """A new write on a resource cancels the operation still running on it (as ARM RPs without a lock do)."""
     for op in ctx.store.pending_ops():
         if op["key"] == key:
+            op.update(done=True, status="Canceled", end=ctx.now,
+                      error={"code": "Canceled", "message": "The operation was canceled by a later request."})
+            ctx.store.put_op(op)
+
+
+def pending_on(ctx, key: str) -> dict | None:
+    for op in ctx.store.pending_ops():
+        if op["key"] == key and op["kind"] != "hold":
             return op
     return None
 
@@ -148,8 +157,9 @@ def _status(ctx, op: dict) -> Answer:
         body["endTime"] = iso(op.get("end", op["deadline"]))
     if op["error"]:
         body["error"] = op["error"]
-    if op["kind"] != "delete" and not op["error"]:
+    if op["kind"] in ("put", "patch") and not op["error"]:
         body["resourceId"] = op["rid"]
+        body["resourceLocation"] = f"{ctx.base_url}{op['rid']}?api-version={op['api']}"
     return Answer(200, body, {} if op["done"] else poll_headers(ctx, op))
 
 
@@ -157,7 +167,7 @@ def _result(ctx, op: dict) -> Answer:
     if not op["done"]:
         return Answer(202, None, {"Location": op_url(ctx, op, results=True), **poll_headers(ctx, op)})
     if op["error"]:
-        raise ArmError(op.get("error_status", 400), op["error"]["code"], op["error"]["message"])
+        raise ArmError(op["error_status"], op["error"]["code"], op["error"]["message"])
     rec = ctx.store.get(op["key"])
     if op["kind"] == "delete" or rec is None:
         return Answer(200)

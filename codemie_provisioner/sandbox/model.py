@@ -86,6 +86,14 @@ class Ctx(Protocol):
     def scaled(self, seconds: float) -> float:
         """Realistic seconds -> sandbox seconds under the current time scale (0 under `instant`)."""
 
+    def in_progress(self, resource_id: str) -> bool:
+        """Whether an operation runs on that resource or holds its lock (e.g. a subnet write on a VNet)."""
+
+    # Optional (hooks call it through getattr; a core without it keeps `ResourceType.duration`):
+    def use_duration(self, key: str) -> None:
+        """Make the operation this request starts take the profile duration `key` instead of the type's
+        (e.g. Bastion: `bastion_basic` or `bastion_standard` by SKU)."""
+
 
 # Hook signatures. `rid` is the resource id as the client sent it; `body` is the request JSON (PUT) or the
 # merged JSON (PATCH); `existing` is the stored body or None.
@@ -94,6 +102,7 @@ Populate = Callable[[Ctx, str, dict, "dict | None"], dict]           # return th
 BeforeDelete = Callable[[Ctx, str, dict], None]                      # raise ArmError to refuse the DELETE
 AfterDelete = Callable[[Ctx, str, dict], None]                       # e.g. put the name in the soft-delete bin
 Action = Callable[[Ctx, str, dict | None, dict], tuple[int, Any]]    # POST {id}/{action}: (status, json body)
+ExtraLocks = Callable[[Ctx, str, dict], list[str]]                   # further resource ids a write locks
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,8 @@ class ResourceType:
     validate/populate/before_delete/after_delete: hooks (see signatures above); all optional.
     actions:       POST sub-paths, e.g. {"listKeys": fn}.
     read_only_props: properties the server owns; ignored in requests and always filled by the server.
+    extra_locks:   hook (ctx, rid, body) -> ids of further resources a write locks besides `lock` (a VNet peering
+                   also locks the remote VNet); checked and held exactly like `lock`.
     etag:          whether the type carries a weak ETag (header and body `etag`), renewed on every write.
     pending_state: provisioningState shown while an async PUT/PATCH runs (default Creating / Updating).
     """
@@ -146,6 +157,7 @@ class ResourceType:
     after_delete: AfterDelete | None = None
     actions: dict[str, Action] = field(default_factory=dict)
     read_only_props: tuple[str, ...] = ()
+    extra_locks: ExtraLocks | None = None
     etag: bool = True
     pending_state: str | None = None
 

@@ -25,7 +25,19 @@ def stamp(ctx, rt, rid: str, type_name: str, content: dict, state: str) -> dict:
     body.update({k: v for k, v in content.items() if k not in SERVER_FIELDS})
     if rt is None or rt.etag:
         body["etag"] = f'W/"{ctx.new_guid()}"'
+    if ctx.setting("system_data"):
+        body["systemData"] = system_data(ctx, rid)
     return with_state(body, state)
+
+
+def system_data(ctx, rid: str) -> dict:
+    """ARM's `systemData` (profile setting `system_data`; off by default since few RPs send it)."""
+    from .lro import iso
+
+    created = ctx.created_at(rid)
+    who = {"By": "sandbox", "ByType": "Application"}
+    return {**{f"created{k}": v for k, v in who.items()}, "createdAt": iso(created if created else ctx.now),
+            **{f"lastModified{k}": v for k, v in who.items()}, "lastModifiedAt": iso(ctx.now)}
 
 
 def with_state(body: dict, state: str) -> dict:

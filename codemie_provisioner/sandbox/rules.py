@@ -91,13 +91,24 @@ def lock_keys(rt: ResourceType, target: ids.Target) -> list[str]:
     return []
 
 
-def check_busy(rt: ResourceType, target: ids.Target, pending: list[dict], locks_on: bool) -> None:
-    """Refuse a write while an operation runs on this resource, or (parent locks) on the locked ancestor or
-    on anything else holding the same lock."""
-    keys = set(lock_keys(rt, target)) if locks_on else set()
+def check_busy(rt: ResourceType, target: ids.Target, pending: list[dict], locks_on: bool,
+               extra: list[str] = ()) -> None:
+    """With parent locks on, refuse a write while an operation runs on a locked resource (the ancestor named by
+    `lock`, or `extra` ones) or while anything else holds the same lock (a type locking "self" also refuses
+    writes to itself while busy)."""
+    keys = {*lock_keys(rt, target), *lock_ids(extra)} if locks_on else set()
     for op in pending:
-        if op["key"] == target.key or op["key"] in keys or keys & set(op.get("locks", ())):
+        if keys and (op["key"] in keys or keys & set(op.get("locks", ()))):
             raise busy_error(rt, op)
+
+
+def lock_ids(resource_ids) -> list[str]:
+    return [ids.clean(r).lower() for r in resource_ids]
+
+
+def in_progress(key: str, pending: list[dict]) -> bool:
+    key = key.lower()
+    return any(op["key"] == key or key in op.get("locks", ()) for op in pending)
 
 
 def busy_error(rt: ResourceType, op: dict) -> ArmError:

@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from . import admin
-from .core import Cloud, Request
+from .context import Request
+from .core import Cloud
 from .tls import TlsFiles, server_context
 
 IDLE_TIMEOUT_S = 120
@@ -28,8 +29,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._body()
         req = Request(self.command, url.path, dict(parse_qsl(url.query, keep_blank_values=True)),
                       {k.lower(): v for k, v in self.headers.items()}, raw)
         if url.path.lower().startswith("/sandbox/"):
@@ -46,6 +46,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if payload and self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _body(self) -> bytes:
+        """The request body, sized by Content-Length or sent in chunks (streamed uploads)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            return b"".join(parts)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = do_HEAD = _answer
 
@@ -69,7 +82,8 @@ class SandboxServer(ThreadingHTTPServer):
         return self.server_address[1]
 
     def start(self) -> None:
-        self.thread = threading.Thread(target=self.serve_forever, name="sandbox-https", daemon=True)
+        self.thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="sandbox-https",
+                                       daemon=True)
         self.thread.start()
 
     def stop(self) -> None:

@@ -8,48 +8,21 @@ what a client needs: base URL, CA file, subscription, a static credential, or a 
 from __future__ import annotations
 
 import atexit
-import inspect
 import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
-
-from azure.core.credentials import AccessToken, AccessTokenInfo
 
 from . import types
+from .clients import ClientFactory, StaticCredential
 from .core import Cloud
 from .profile import Profile
+from .remote import ENDPOINT_FILE
 from .server import SandboxServer
 from .tls import TlsFiles, ensure_tls
 
-TOKEN_LIFETIME_S = 24 * 3600
 _shared_tls: TlsFiles | None = None
-
-
-class StaticCredential:
-    """A token credential that always succeeds (the sandbox only checks that a bearer token is sent)."""
-
-    def __init__(self, token: str = "sandbox-token"):
-        self.token = token
-
-    def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                  enable_cae: bool = False, **kwargs: Any) -> AccessToken:
-        return AccessToken(self.token, int(time.time()) + TOKEN_LIFETIME_S)
-
-    def get_token_info(self, *scopes: str, options: dict | None = None) -> AccessTokenInfo:
-        return AccessTokenInfo(self.token, int(time.time()) + TOKEN_LIFETIME_S)
-
-    def close(self) -> None:
-        return None
-
-    def __enter__(self) -> StaticCredential:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def shared_tls() -> TlsFiles:
@@ -62,16 +35,15 @@ def shared_tls() -> TlsFiles:
     return _shared_tls
 
 
-class Sandbox:
+class Sandbox(ClientFactory):
     """Start with `.start()` or `with Sandbox() as sb:`; see DESIGN.md "Sandbox"."""
 
     def __init__(self, profile: Profile | str | dict = "instant", data_dir: str | Path | None = None,
                  port: int = 0):
         types.load_all()
-        self.profile = Profile.resolve(profile)
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port
-        self.cloud = Cloud(self.profile, self.data_dir)
+        self.cloud = Cloud(Profile.resolve(profile), self.data_dir)
         self.credential = StaticCredential()
         self.tls = ensure_tls(self.data_dir / "tls") if self.data_dir else shared_tls()
         self._server: SandboxServer | None = None
@@ -91,7 +63,7 @@ class Sandbox:
             self._server.stop()
             self._server = None
             if self.data_dir is not None:
-                (self.data_dir / "endpoint.json").unlink(missing_ok=True)
+                (self.data_dir / ENDPOINT_FILE).unlink(missing_ok=True)
         self.cloud.close()
 
     def __enter__(self) -> Sandbox:
@@ -103,9 +75,14 @@ class Sandbox:
     def _write_endpoint(self) -> None:
         """Tell other processes (CLI, engine runs) where this sandbox listens."""
         if self.data_dir is not None:
-            (self.data_dir / "endpoint.json").write_text(json.dumps(self.info() | {"pid": os.getpid()}))
+            (self.data_dir / ENDPOINT_FILE).write_text(json.dumps(self.info() | {"pid": os.getpid()}))
 
     # ------------------------------------------------------------ what clients need
+
+    @property
+    def profile(self) -> Profile:
+        """The profile in force (it may have been changed over the admin API)."""
+        return self.cloud.profile
 
     @property
     def base_url(self) -> str:
@@ -123,29 +100,12 @@ class Sandbox:
     def tenant_id(self) -> str:
         return self.cloud.tenant_id
 
-    def info(self) -> dict:
-        return {"base_url": self.base_url, "ca_file": self.ca_file, "subscription_id": self.subscription_id,
-                "tenant_id": self.tenant_id}
-
-    def client_kwargs(self) -> dict:
-        """Keyword arguments that point any azure-core client at the sandbox."""
-        return {"base_url": self.base_url, "credential_scopes": [self.base_url + "/.default"],
-                "connection_verify": self.ca_file}
-
-    def client(self, client_class: type, **kwargs: Any) -> Any:
-        """An azure-mgmt client bound to this sandbox (extra kwargs go to the client)."""
-        opts = {**self.client_kwargs(), **kwargs}
-        if "subscription_id" in inspect.signature(client_class.__init__).parameters:
-            return client_class(self.credential, self.subscription_id, **opts)
-        return client_class(self.credential, **opts)
-
     # ------------------------------------------------------------ driving the cloud
 
     def set_profile(self, profile: Profile | str | dict) -> None:
         """Swap the profile (a Profile, a name, a file path, or a dict of fields merged into the current one)."""
         new = self.profile.updated(profile) if isinstance(profile, dict) and "base" not in profile \
             else Profile.resolve(profile)
-        self.profile = new
         self.cloud.set_profile(new)
 
     def tamper(self, resource_id: str, merge_patch: dict) -> dict:

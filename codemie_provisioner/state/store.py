@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -203,6 +205,9 @@ class StateStore(abc.ABC):
         deadline = time.monotonic() + wait
         waited = False
         while (status := self._try_lock(info)) is not None:
+            if _abandoned_here(status.holder):
+                self.break_lock()            # its holder ran on this machine and is gone: no need to wait
+                continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise LockHeld(status.holder, status.expires_hint)
@@ -216,3 +221,16 @@ class StateStore(abc.ABC):
             raise StateError("state writes need the state lock: call them inside `with store.lock(...)`")
         self._held.check()
         return self._held
+
+
+def _abandoned_here(holder: LockInfo | None) -> bool:
+    """True when the holder ran on this host and its process no longer exists (killed, crashed)."""
+    if holder is None or not holder.pid or holder.host != socket.gethostname() or holder.pid == os.getpid():
+        return False
+    try:
+        os.kill(int(holder.pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError, OverflowError):
+        return False
+    return False

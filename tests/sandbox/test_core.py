@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.core.rest import HttpRequest
 from azure.mgmt.resource.resources import ResourceManagementClient
 
-from codemie_provisioner.sandbox import ResourceType, register
+from codemie_provisioner.sandbox import ArmError, ResourceType, register
 
 API = "2024-01-01"
 NS = "Microsoft.SandboxTest"
@@ -25,7 +25,37 @@ GIZMOS = register(ResourceType(type=f"{NS}/gizmos", api_versions=(API,), put="lo
                                duration="storage_account", global_name=True, global_name_code="GizmoNameTaken"))
 KNICKS = register(ResourceType(type=f"{NS}/knicks", api_versions=(API,), put="body", duration="key_vault",
                                pending_state="RegisteringDns"))
+LABELS = register(ResourceType(type=f"{NS}/gadgets/labels", api_versions=(API,), put="sync", location=False,
+                               lock=f"{NS}/gadgets", duration="identity", busy=(409, "ConcurrentLabelWrites")))
+LINKS = register(ResourceType(type=f"{NS}/gadgets/links", api_versions=(API,), put="async_op", delete="async",
+                              location=False, lock=f"{NS}/gadgets", duration="peering",
+                              extra_locks=lambda ctx, rid, body: [body["properties"]["remote"]],
+                              validate=lambda ctx, rid, body, old: require_remote(ctx, body["properties"]["remote"])))
+WATCHERS = register(ResourceType(type=f"{NS}/watchers", api_versions=(API,), location=False,
+                                 validate=lambda ctx, rid, body, old: require_settled(ctx, body["properties"]["target"])))
 NOTES = register(ResourceType(type=f"{NS}/notes", api_versions=(API,), location=False, etag=False))
+KEEPSAKES = register(ResourceType(
+    type=f"{NS}/keepsakes", api_versions=(API,),
+    validate=lambda ctx, rid, body, old: refuse_held(ctx, rid),
+    after_delete=lambda ctx, rid, body: ctx.soft_deleted("keepsakes").update({rid.rsplit("/", 1)[-1]: body})))
+
+# Real durations with fast polls: an operation runs until the test moves the sandbox clock.
+SLOW = {"base": "realistic", "poll_cadence": [0.01]}
+
+
+def require_remote(ctx, remote: str) -> None:
+    if ctx.get(remote) is None:
+        raise ArmError(400, "InvalidRemote", "remote gadget missing")
+
+
+def require_settled(ctx, target: str) -> None:
+    if ctx.in_progress(target):
+        raise ArmError(409, "ReferencedResourceNotProvisioned", f"{target} is still being provisioned")
+
+
+def refuse_held(ctx, rid: str) -> None:
+    if rid.rsplit("/", 1)[-1] in ctx.soft_deleted("keepsakes"):
+        raise ArmError(409, "NameHeld", "a deleted keepsake still holds this name")
 
 
 def rg_id(sandbox, rg: str) -> str:
@@ -42,7 +72,7 @@ def put(client, rid: str, body: dict):
 
 def raw(client, method: str, url: str, body: dict | None = None):
     """A request through the client's own pipeline (auth, retries) with nothing added."""
-    return client._client.send_request(HttpRequest(method, url, json=body))
+    return client.send_request(HttpRequest(method, url, json=body))
 
 
 @pytest.fixture
@@ -131,7 +161,6 @@ def test_sync_resource_put_get_patch_delete(sandbox, arm, rg):
     patched = arm.resources.begin_update_by_id(rid, api_version=API,
                                                parameters={"properties": {"color": "red"}}).result()
     assert patched.properties == {"size": 1, "color": "red", "provisioningState": "Succeeded"}
-    assert patched.additional_properties.get("etag") != created.additional_properties.get("etag")
     arm.resources.begin_delete_by_id(rid, api_version=API).result()
     with pytest.raises(ResourceNotFoundError) as err:
         arm.resources.get_by_id(rid, api_version=API)
@@ -147,7 +176,7 @@ def test_etag_is_weak_and_in_header_and_body(sandbox, arm, rg):
         assert answer.headers["ETag"] == answer.json()["etag"]
         assert answer.headers["ETag"].startswith('W/"')
     assert first.headers["ETag"] != second.headers["ETag"]
-    stale = arm._client.send_request(HttpRequest("PUT", f"{rid}?api-version={API}", json={"location": "x"},
+    stale = arm.send_request(HttpRequest("PUT", f"{rid}?api-version={API}", json={"location": "x"},
                                                  headers={"If-Match": first.headers["ETag"]}))
     assert (stale.status_code, stale.json()["error"]["code"]) == (412, "PreconditionFailed")
 
@@ -300,19 +329,50 @@ def test_validation_rule_can_be_switched_off(sandbox_factory):
     assert put(client, res_id(box, "rg", "widgets", "Bad_Name"), {"properties": {}}).name == "Bad_Name"
 
 
-def test_parent_lock_refuses_a_second_writer_until_the_first_is_done(sandbox_factory):
+def test_parent_lock_refuses_a_second_writer_until_the_first_is_done(sandbox, arm, rg):
+    gadget = res_id(sandbox, rg, "gadgets", "g1")
+    put(arm, gadget, {"location": "westeurope"})
+    sandbox.set_profile(SLOW)
+    first = arm.resources.begin_create_or_update_by_id(f"{gadget}/parts/p1", api_version=API,
+                                                       parameters={"properties": {}})
+    with pytest.raises(ResourceExistsError) as busy:
+        put(arm, f"{gadget}/parts/p2", {"properties": {}})
+    assert busy.value.error.code == "AnotherOperationInProgress"
+    sandbox.advance(3600)
+    first.result()
+    sandbox.set_profile("instant")
+    assert put(arm, f"{gadget}/parts/p2", {"properties": {}}).name == "p2"
+
+
+def test_extra_locks_hold_the_remote_parent_too(sandbox, arm, rg):
+    near, far = res_id(sandbox, rg, "gadgets", "near"), res_id(sandbox, rg, "gadgets", "far")
+    for gadget in (near, far):
+        put(arm, gadget, {"location": "westeurope"})
+    sandbox.set_profile(SLOW)
+    link = arm.resources.begin_create_or_update_by_id(f"{near}/links/to-far", api_version=API,
+                                                      parameters={"properties": {"remote": far}})
+    with pytest.raises(ResourceExistsError) as busy:
+        put(arm, f"{far}/parts/p1", {"properties": {}})
+    assert busy.value.error.code == "AnotherOperationInProgress"
+    sandbox.advance(3600)
+    link.result()
+    sandbox.set_profile("instant")
+    assert put(arm, f"{far}/parts/p1", {"properties": {}}).name == "p1"
+
+
+def test_hooks_see_operations_in_progress(sandbox_factory):
     box = sandbox_factory("realistic", time_scale=0.05)
     client = box.client(ResourceManagementClient)
     client.resource_groups.create_or_update("rg", {"location": "westeurope"})
     gadget = res_id(box, "rg", "gadgets", "g1")
-    put(client, gadget, {"location": "westeurope"})
-    first = client.resources.begin_create_or_update_by_id(f"{gadget}/parts/p1", api_version=API,
-                                                          parameters={"properties": {}})
-    with pytest.raises(ResourceExistsError) as busy:
-        put(client, f"{gadget}/parts/p2", {"properties": {}})
-    assert busy.value.error.code == "AnotherOperationInProgress"
-    first.result()
-    assert put(client, f"{gadget}/parts/p2", {"properties": {}}).name == "p2"
+    poller = client.resources.begin_create_or_update_by_id(gadget, api_version=API,
+                                                           parameters={"location": "westeurope"})
+    watcher = res_id(box, "rg", "watchers", "w1")
+    with pytest.raises(ResourceExistsError) as err:
+        put(client, watcher, {"properties": {"target": gadget}})
+    assert err.value.error.code == "ReferencedResourceNotProvisioned"
+    poller.result()
+    assert put(client, watcher, {"properties": {"target": gadget}}).name == "w1"
 
 
 def test_generic_resource_lists(sandbox, arm, rg):
@@ -320,6 +380,7 @@ def test_generic_resource_lists(sandbox, arm, rg):
     put(arm, res_id(sandbox, rg, "gadgets", "g-1"), {"location": "westeurope"})
     arm.resource_groups.create_or_update("rg-two", {"location": "westeurope"})
     put(arm, res_id(sandbox, "rg-two", "widgets", "w-2"), {"location": "westeurope"})
+    put(arm, f"{rg_id(sandbox, rg)}/providers/{NS}/notes/on-the-group", {"properties": {}})
     assert sorted(r.name for r in arm.resources.list_by_resource_group(rg)) == ["g-1", "w-1"]
     assert sorted(r.name for r in arm.resources.list()) == ["g-1", "w-1", "w-2"]
     only = arm.resources.list(filter=f"resourceType eq '{NS}/widgets'")
@@ -342,7 +403,16 @@ def test_every_answer_carries_arm_headers(sandbox, arm, rg):
     assert int(write.headers["x-ms-ratelimit-remaining-subscription-writes"]) >= 0
 
 
+def test_system_data_on_request(sandbox_factory):
+    box = sandbox_factory(settings={"system_data": True})
+    client = box.client(ResourceManagementClient)
+    created = raw(client, "PUT", f"{rg_id(box, 'rg')}?api-version=2025-04-01", {"location": "westeurope"}).json()
+    assert created["systemData"]["createdByType"] == "Application"
+    assert created["systemData"]["createdAt"].endswith("Z")
+
+
 def test_wrong_subscription_is_not_found(sandbox, arm):
     answer = raw(arm, "GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/x"
                              "?api-version=2025-04-01")
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "SubscriptionNotFound")
+    assert answer.headers["x-ms-failure-cause"] == "gateway"

@@ -46,7 +46,7 @@ def test_vault_crud(sandbox, kv):
 
 
 def test_vault_shows_registering_dns_while_creating(sandbox_factory):
-    box = sandbox_factory("realistic")
+    box = sandbox_factory("realistic", poll_cadence=[0.05])
     box.client(ResourceManagementClient).resource_groups.create_or_update(RG, {"location": LOC})
     kv = box.client(KeyVaultManagementClient)
     poller = kv.vaults.begin_create_or_update(RG, "kv-dns", vault_body(box))
@@ -106,6 +106,16 @@ def test_purge_protection_blocks_purge(sandbox, kv):
         == (409, "ConflictError")
 
 
+def test_vault_name_is_released_when_retention_ends(sandbox, kv):
+    kv.vaults.begin_create_or_update(RG, "kv-expire", vault_body(sandbox, softDeleteRetentionInDays=7,
+                                                               enablePurgeProtection=True)).result()
+    kv.vaults.delete(RG, "kv-expire")
+    sandbox.advance(8 * 86400)
+    with pytest.raises(ResourceNotFoundError):
+        kv.vaults.get_deleted("kv-expire", LOC)
+    assert kv.vaults.begin_create_or_update(RG, "kv-expire", vault_body(sandbox)).result().name == "kv-expire"
+
+
 def test_soft_delete_rule_off_frees_the_name(sandbox_factory):
     box = sandbox_factory(rules={"soft_delete": False})
     box.client(ResourceManagementClient).resource_groups.create_or_update(RG, {"location": LOC})
@@ -124,6 +134,8 @@ def test_vault_secret_value_is_write_only(sandbox, kv):
     got = kv.secrets.get(RG, "kv-sec", "pg-admin")
     assert got.properties.value is None and got.properties.content_type == "text/plain"
     assert got.properties.secret_uri.endswith("/kv/kv-sec/secrets/pg-admin")
+    kv.secrets.update(RG, "kv-sec", "pg-admin", {"tags": {"rotated": "no"}})
+    assert kv.secrets.get(RG, "kv-sec", "pg-admin").tags == {"rotated": "no"}
 
 
 def test_vault_key_is_created_once(sandbox, kv):

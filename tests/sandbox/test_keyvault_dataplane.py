@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.keys import KeyClient
 from azure.keyvault.keys.crypto import CryptographyClient, EncryptionAlgorithm
 from azure.keyvault.secrets import SecretClient
+from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.keyvault import KeyVaultManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from cryptography.hazmat.primitives import hashes
@@ -54,6 +55,8 @@ def test_secret_set_get_list_versions(sandbox):
     assert client.get_secret("db-password", first.properties.version).value == "s3cret"
     assert [p.name for p in client.list_properties_of_secrets()] == ["db-password"]
     assert len(list(client.list_properties_of_secret_versions("db-password"))) == 2
+    updated = client.update_secret_properties("db-password", tags={"owner": "engine"}, enabled=False)
+    assert (updated.tags, updated.enabled, updated.version) == ({"owner": "engine"}, False, second.properties.version)
     with pytest.raises(ResourceNotFoundError):
         client.get_secret("absent")
 
@@ -123,3 +126,27 @@ def test_both_planes_share_secrets_and_keys(sandbox):
     assert listed["from-data-plane"].properties.value is None
     keys(sandbox, uri).create_rsa_key("dp-key")
     assert mgmt.keys.get("rg-kv", "kv-shared", "dp-key").properties.kty == "RSA"
+
+
+def test_writes_are_forbidden_for_a_while_after_a_role_grant(sandbox_factory):
+    principal = "6f1d1c2e-0c55-4f7a-9d5e-4f0e8f6c2a11"
+    box = sandbox_factory("realistic", poll_cadence=[0.05], settings={"known_principals": {principal: "ServicePrincipal"}})
+    box.client(ResourceManagementClient).resource_groups.create_or_update("rg-kv", {"location": "westeurope"})
+    kv = box.client(KeyVaultManagementClient)
+    body = {"location": "westeurope", "properties": {"tenantId": box.tenant_id, "enableRbacAuthorization": True,
+                                                     "sku": {"family": "A", "name": "standard"}}}
+    poller = kv.vaults.begin_create_or_update("rg-kv", "kv-rbac", body)
+    box.advance(60)
+    vault = poller.result()
+    officer = f"/subscriptions/{box.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
+              "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+    box.client(AuthorizationManagementClient).role_assignments.create(
+        vault.id, "0b8c4d5e-1f2a-4b3c-8d9e-0a1b2c3d4e5f",
+        {"properties": {"roleDefinitionId": officer, "principalId": principal, "principalType": "ServicePrincipal"}})
+    client = secrets(box, vault.properties.vault_uri)
+    with pytest.raises(HttpResponseError) as forbidden:
+        client.set_secret("early", "value")
+    assert forbidden.value.status_code == 403
+    assert forbidden.value.error.innererror["code"] == "ForbiddenByRbac"
+    box.advance(120)
+    assert client.set_secret("early", "value").value == "value"

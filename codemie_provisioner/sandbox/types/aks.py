@@ -17,7 +17,7 @@ import re
 
 from ..model import ArmError, ResourceType, register, route
 from .data import check_api, norm_location, rid_parts
-from .identity import ROLE_ASSIGNMENT, fill_identity, identity_body, role_guid
+from .identity import ROLE_ASSIGNMENT, bad, dig, fill_identity, identity_body, role_guid
 
 API = ("2026-08-01",)
 CLUSTER = "Microsoft.ContainerService/managedClusters"
@@ -38,10 +38,6 @@ POOL_DEFAULTS = {"count": 1, "vmSize": "Standard_D4ds_v5", "osDiskSizeGB": 128, 
                  "osSKU": "Ubuntu", "enableAutoScaling": False, "enableNodePublicIP": False, "scaleSetPriority":
                  "Regular", "enableFIPS": False, "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202511.07.0",
                  "upgradeSettings": {"maxSurge": "10%"}}
-
-
-def _bad(message: str, target: str | None = None) -> ArmError:
-    return ArmError(400, "InvalidParameter", message, target=target)
 
 
 def _vkey(version: str) -> tuple[int, ...]:
@@ -73,15 +69,15 @@ def _validate_pool(ctx, name: str, props: dict, old: dict | None) -> None:
     auto = props.get("enableAutoScaling")
     count, low, high = props.get("count"), props.get("minCount"), props.get("maxCount")
     if auto and (low is None or high is None or low > high or (count is not None and not low <= count <= high)):
-        raise _bad(f"{where}: autoscaling needs minCount <= count <= maxCount.", "agentPoolProfile.count")
+        raise bad(f"{where}: autoscaling needs minCount <= count <= maxCount.", "agentPoolProfile.count")
     if str(props.get("mode", "User")).lower() == "system" and (count == 0 or (auto and low == 0)):
-        raise _bad(f"{where}: a System pool needs at least one node.", "agentPoolProfile.count")
+        raise bad(f"{where}: a System pool needs at least one node.", "agentPoolProfile.count")
     for taint in props.get("nodeTaints") or []:
         if not TAINT.fullmatch(str(taint)):
-            raise _bad(f"{where}: taint '{taint}' must look like key=value:NoSchedule.", "nodeTaints")
+            raise bad(f"{where}: taint '{taint}' must look like key=value:NoSchedule.", "nodeTaints")
     subnet = props.get("vnetSubnetID")
     if subnet and ctx.rule("validation") and ctx.get(subnet) is None:
-        raise _bad(f"{where}: subnet {subnet} does not exist.", "vnetSubnetID")
+        raise bad(f"{where}: subnet {subnet} does not exist.", "vnetSubnetID")
     for field in IMMUTABLE_POOL if old else ():
         if field in props and str(props[field]).lower() != str(old.get(field, "")).lower():
             raise ArmError(400, "PropertyChangeNotAllowed", f"Changing property '{field}' is not allowed.",
@@ -125,9 +121,10 @@ def validate_pool(ctx, rid: str, body: dict, existing: dict | None) -> None:
     props = body.get("properties") or {}
     _validate_pool(ctx, rid_parts(rid)["name"], props, (existing or {}).get("properties"))
     if props.get("orchestratorVersion"):
-        resolve_version(props["orchestratorVersion"])
-    if ctx.get(cluster_id) is None:
-        raise ArmError(404, "ParentResourceNotFound", f"Managed cluster {cluster_id} was not found.")
+        wanted, control_plane = resolve_version(props["orchestratorVersion"]), _cluster_version(ctx.get(cluster_id))
+        if _vkey(wanted) > _vkey(control_plane):
+            raise bad(f"Node pool version {wanted} cannot be greater than the control plane version "
+                      f"{control_plane}.", "orchestratorVersion")
 
 
 def populate_pool(ctx, rid: str, body: dict, existing: dict | None) -> dict:
@@ -167,7 +164,7 @@ def validate_cluster(ctx, rid: str, body: dict, existing: dict | None) -> None:
     _check_immutable(props, old)
     prefix = props.get("dnsPrefix")
     if prefix and not DNS_PREFIX.fullmatch(prefix):
-        raise _bad("dnsPrefix must be 1-54 letters, digits and '-', starting and ending with a letter or digit.",
+        raise bad("dnsPrefix must be 1-54 letters, digits and '-', starting and ending with a letter or digit.",
                    "dnsPrefix")
     _check_identity_and_features(ctx, body, old)
     _check_network(ctx, props, existing)
@@ -177,11 +174,11 @@ def _check_inline_pools(ctx, rid: str, props: dict, existing: dict | None) -> No
     pools = props.get("agentPoolProfiles") or []
     if existing is None:
         if not any(str(_inline_mode(pools, p)).lower() == "system" for p in pools):
-            raise _bad("Must define at least one system pool.", "agentPoolProfiles")
+            raise bad("Must define at least one system pool.", "agentPoolProfiles")
         for pool in pools:
             _validate_pool(ctx, str(pool.get("name", "")), pool, None)
             if not re.fullmatch(r"[a-z][a-z0-9]{0,11}", str(pool.get("name", ""))):
-                raise _bad(f"Agent pool name '{pool.get('name')}' must be 1-12 lowercase letters and digits.",
+                raise bad(f"Agent pool name '{pool.get('name')}' must be 1-12 lowercase letters and digits.",
                            "agentPoolProfiles.name")
         return
     have = {p["name"].lower(): p.get("properties", {}) for p in ctx.children(rid, POOL)}
@@ -202,45 +199,39 @@ def _inline_mode(pools: list[dict], pool: dict) -> str:
 
 def _check_immutable(props: dict, old: dict | None) -> None:
     for path in IMMUTABLE_CLUSTER if old else ():
-        new_value, old_value = _dig(props, path), _dig(old, path)
+        new_value, old_value = dig(props, path), dig(old, path)
         if new_value is not None and old_value is not None and str(new_value).lower() != str(old_value).lower():
             raise ArmError(400, "PropertyChangeNotAllowed", f"Changing property '{'.'.join(path)}' is not allowed.",
                            target=".".join(path))
-
-
-def _dig(data: dict | None, path: tuple[str, ...]):
-    for key in path:
-        data = (data or {}).get(key)
-    return data
 
 
 def _check_identity_and_features(ctx, body: dict, old: dict | None) -> None:
     props = body.get("properties") or {}
     ident = body.get("identity") or {}
     if len(ident.get("userAssignedIdentities") or {}) > 1:
-        raise _bad("Only one user assigned identity is allowed for the control plane.", "identity")
-    if _dig(props, ("securityProfile", "workloadIdentity", "enabled")) and \
-            not _dig(props, ("oidcIssuerProfile", "enabled")):
-        raise _bad("Enabling workload identity requires enabling the OIDC issuer profile.", "oidcIssuerProfile")
-    if _dig(old, ("oidcIssuerProfile", "enabled")) and _dig(props, ("oidcIssuerProfile", "enabled")) is False:
-        raise _bad("The OIDC issuer cannot be disabled once it is enabled.", "oidcIssuerProfile.enabled")
-    for group in _dig(props, ("aadProfile", "adminGroupObjectIDs")) or []:
+        raise bad("Only one user assigned identity is allowed for the control plane.", "identity")
+    if dig(props, ("securityProfile", "workloadIdentity", "enabled")) and \
+            not dig(props, ("oidcIssuerProfile", "enabled")):
+        raise bad("Enabling workload identity requires enabling the OIDC issuer profile.", "oidcIssuerProfile")
+    if dig(old, ("oidcIssuerProfile", "enabled")) and dig(props, ("oidcIssuerProfile", "enabled")) is False:
+        raise bad("The OIDC issuer cannot be disabled once it is enabled.", "oidcIssuerProfile.enabled")
+    for group in dig(props, ("aadProfile", "adminGroupObjectIDs")) or []:
         if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", str(group)):
-            raise _bad(f"Admin group object id '{group}' is not a GUID.", "aadProfile.adminGroupObjectIDs")
-    workspace = _dig(props, ("addonProfiles", "omsagent", "config", "logAnalyticsWorkspaceResourceID"))
-    if _dig(props, ("addonProfiles", "omsagent", "enabled")) and workspace and ctx.get(workspace) is None:
-        raise _bad(f"Log Analytics workspace {workspace} was not found.", "addonProfiles.omsagent")
+            raise bad(f"Admin group object id '{group}' is not a GUID.", "aadProfile.adminGroupObjectIDs")
+    workspace = dig(props, ("addonProfiles", "omsagent", "config", "logAnalyticsWorkspaceResourceID"))
+    if dig(props, ("addonProfiles", "omsagent", "enabled")) and workspace and ctx.get(workspace) is None:
+        raise bad(f"Log Analytics workspace {workspace} was not found.", "addonProfiles.omsagent")
     _check_private_zone(ctx, ident, props)
 
 
 def _check_private_zone(ctx, ident: dict, props: dict) -> None:
     """A customer-supplied private DNS zone needs a user-assigned control-plane identity allowed to write it."""
-    zone = str(_dig(props, ("apiServerAccessProfile", "privateDNSZone")) or "")
+    zone = str(dig(props, ("apiServerAccessProfile", "privateDNSZone")) or "")
     if not zone.startswith("/"):
         return
     uids = list(ident.get("userAssignedIdentities") or {})
     if "userassigned" not in str(ident.get("type", "")).lower() or not uids:
-        raise _bad("A custom private DNS zone needs a user-assigned control-plane identity.",
+        raise bad("A custom private DNS zone needs a user-assigned control-plane identity.",
                    "apiServerAccessProfile.privateDNSZone")
     principal = (ctx.get(uids[0]) or {}).get("properties", {}).get("principalId", "")
     for ra in ctx.find(ROLE_ASSIGNMENT):
@@ -262,14 +253,18 @@ def _check_network(ctx, props: dict, existing: dict | None) -> None:
     outbound = str(net.get("outboundType") or "loadBalancer")
     needs = {"userAssignedNATGateway": "natGateway", "userDefinedRouting": "routeTable"}.get(outbound)
     if needs and (len(subnets) < len(pools) or not all((s or {}).get("properties", {}).get(needs) for s in subnets)):
-        raise _bad(f"outboundType {outbound} needs every pool in a subnet with a {needs} associated.",
+        raise bad(f"outboundType {outbound} needs every pool in a subnet with a {needs} associated.",
                    "networkProfile.outboundType")
     service = net.get("serviceCidr")
     if not service:
         return
-    cidr = ipaddress.ip_network(service, strict=False)
-    if net.get("dnsServiceIP") and ipaddress.ip_address(net["dnsServiceIP"]) not in cidr:
-        raise _bad("dnsServiceIP must be inside serviceCidr.", "networkProfile.dnsServiceIP")
+    try:
+        cidr = ipaddress.ip_network(service, strict=False)
+        dns_ip = ipaddress.ip_address(net.get("dnsServiceIP") or cidr[10])
+    except ValueError as exc:
+        raise bad(f"serviceCidr/dnsServiceIP are not valid: {exc}", "networkProfile.serviceCidr") from exc
+    if dns_ip not in cidr:
+        raise bad("dnsServiceIP must be inside serviceCidr.", "networkProfile.dnsServiceIP")
     for subnet in filter(None, subnets):
         sp = subnet.get("properties", {})
         for prefix in sp.get("addressPrefixes") or [sp.get("addressPrefix")]:
@@ -291,7 +286,7 @@ def populate_cluster(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     props["currentKubernetesVersion"] = resolve_version(props.get("kubernetesVersion"))
     props.setdefault("kubernetesVersion", props["currentKubernetesVersion"])
     _fill_endpoints(ctx, rid, props, old, loc)
-    _fill_defaults(ctx, props, old)
+    _fill_defaults(ctx, props)
     _fill_node_identities(ctx, rid, props, old, loc)
     props["agentPoolProfiles"] = _sync_inline_pools(ctx, rid, props, existing)
     stored = {**body, "properties": props, "sku": body.get("sku") or {"name": "Base", "tier": "Free"}}
@@ -319,12 +314,12 @@ def _fill_endpoints(ctx, rid: str, props: dict, old: dict, loc: str) -> None:
         props["azurePortalFQDN"] = f"{host}.portal.hcp.{loc}.azmk8s.io"
     oidc = props.setdefault("oidcIssuerProfile", {"enabled": False})
     if oidc.get("enabled"):
-        issuer = _dig(old, ("oidcIssuerProfile", "issuerURL")) or \
+        issuer = dig(old, ("oidcIssuerProfile", "issuerURL")) or \
             f"https://{loc}.oic.prod-aks.azure.com/{ctx.tenant_id}/{ctx.new_guid()}/"
         oidc["issuerURL"] = issuer
 
 
-def _fill_defaults(ctx, props: dict, old: dict) -> None:
+def _fill_defaults(ctx, props: dict) -> None:
     net = props.setdefault("networkProfile", {})
     plugin = net.setdefault("networkPlugin", "azure")
     if plugin == "azure":
@@ -351,14 +346,14 @@ def _fill_node_identities(ctx, rid: str, props: dict, old: dict, loc: str) -> No
     """The kubelet identity (and the monitoring add-on's) live in the node resource group, created on demand."""
     node_rg = f"/subscriptions/{rid_parts(rid)['subscription']}/resourceGroups/{props['nodeResourceGroup']}"
     name = rid_parts(rid)["name"]
-    kubelet = _dig(props, ("identityProfile", "kubeletidentity")) or {}
+    kubelet = dig(props, ("identityProfile", "kubeletidentity")) or {}
     given = kubelet.get("resourceId")
     kubelet_id = given or f"{node_rg}/providers/{UAI}/{name}-agentpool"
     found = ctx.get(kubelet_id) if given else _ensure_identity(ctx, node_rg, kubelet_id, rid, loc)
     if found is None:
-        raise _bad(f"Kubelet identity {given} was not found.", "identityProfile.kubeletidentity")
+        raise bad(f"Kubelet identity {given} was not found.", "identityProfile.kubeletidentity")
     props["identityProfile"] = {"kubeletidentity": _identity_ref(found)}
-    oms = _dig(props, ("addonProfiles", "omsagent"))
+    oms = dig(props, ("addonProfiles", "omsagent"))
     if oms and oms.get("enabled"):
         oms_id = f"{node_rg}/providers/{UAI}/omsagent-{name}"
         oms["identity"] = _identity_ref(_ensure_identity(ctx, node_rg, oms_id, rid, loc))

@@ -9,7 +9,7 @@ deployments on one account are serialized (a concurrent write gets 409 RequestCo
 from __future__ import annotations
 
 from ..model import ArmError, ResourceType, register, route
-from .data import check_api, iso, norm_location, rid_parts
+from .data import binned, check_api, iso, norm_location, rid_parts, soft_bin
 
 API = ("2025-09-01",)
 ACCOUNT = "Microsoft.CognitiveServices/accounts"
@@ -19,7 +19,7 @@ DELETED = r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.CognitiveServices
 
 def _subdomain_owner(ctx, sub: str, rid: str) -> str | None:
     """Id of another live or soft-deleted account holding the custom subdomain `sub`."""
-    held = [(r["id"], r["body"]) for r in ctx.soft_deleted(BIN).values()]
+    held = [(r["id"], r["body"]) for r in soft_bin(ctx, BIN).values()]
     for owner_id, body in [(b.get("id", ""), b) for b in ctx.find(ACCOUNT)] + held:
         theirs = str(body.get("properties", {}).get("customSubDomainName") or "").lower()
         if theirs == sub.lower() and owner_id.lower() != rid.lower():
@@ -29,7 +29,7 @@ def _subdomain_owner(ctx, sub: str, rid: str) -> str | None:
 
 def validate_account(ctx, rid: str, body: dict, existing: dict | None) -> None:
     props = body.get("properties") or {}
-    held = ctx.soft_deleted(BIN).get(rid.lower())
+    held = soft_bin(ctx, BIN).get(rid.lower())
     restore = props.get("restore") is True
     if existing is None and held is not None and not restore:
         raise ArmError(409, "FlagMustBeSetForRestore", f"An existing resource with ID '{rid}' has been "
@@ -56,7 +56,7 @@ def endpoint(body: dict, props: dict) -> str:
 def populate_account(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     base = (existing or {}).get("properties") or {}
     if existing is None and (body.get("properties") or {}).get("restore") is True:
-        base = ctx.soft_deleted(BIN).pop(rid.lower())["body"].get("properties", {})
+        base = soft_bin(ctx, BIN).pop(rid.lower())["body"].get("properties", {})
     props = {"publicNetworkAccess": "Enabled", "dateCreated": iso(ctx), "isMigrated": False,
              "internalId": ctx.new_guid().replace("-", ""), **base, **(body.get("properties") or {})}
     props.pop("restore", None)
@@ -71,8 +71,7 @@ def after_delete_account(ctx, rid: str, body: dict) -> None:
     """Soft delete (48 h): the subdomain stays taken until purge or restore."""
     if not ctx.rule("soft_delete"):
         return
-    ctx.soft_deleted(BIN)[rid.lower()] = {"id": body.get("id", rid), "body": body,
-                                          "deletionDate": iso(ctx), "scheduledPurgeDate": iso(ctx, 48 * 3600)}
+    soft_bin(ctx, BIN)[rid.lower()] = binned(ctx, rid, body, 48 * 3600)
 
 
 def deleted_account_body(rec: dict) -> dict:
@@ -87,7 +86,7 @@ def deleted_account_body(rec: dict) -> dict:
 
 
 def _held(ctx, match) -> dict:
-    for key, rec in ctx.soft_deleted(BIN).items():
+    for key, rec in soft_bin(ctx, BIN).items():
         parts = rid_parts(rec["id"])
         if (parts["subscription"].lower(), parts["resourceGroup"].lower(), parts["name"].lower()) == \
                 (match["sub"].lower(), match["rg"].lower(), match["name"].lower()) and \
@@ -109,14 +108,14 @@ def get_deleted_account(ctx, match, query, body):
 def purge_deleted_account(ctx, match, query, body):
     """Purge releases the name and the subdomain at once."""
     check_api(query, API)
-    ctx.soft_deleted(BIN).pop(_held(ctx, match)["key"])
+    soft_bin(ctx, BIN).pop(_held(ctx, match)["key"])
     return 200, None, {}
 
 
 @route("GET", DELETED + r"/deletedAccounts")
 def list_deleted_accounts(ctx, match, query, body):
     check_api(query, API)
-    recs = [r for r in ctx.soft_deleted(BIN).values()
+    recs = [r for r in soft_bin(ctx, BIN).values()
             if rid_parts(r["id"])["subscription"].lower() == match["sub"].lower()]
     return 200, {"value": [deleted_account_body(r) for r in recs]}, {}
 

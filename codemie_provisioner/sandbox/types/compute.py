@@ -15,7 +15,7 @@ import re
 
 from ..model import ArmError, ResourceType, register
 from .data import iso, rid_parts
-from .identity import fill_identity
+from .identity import bad, fill_identity
 
 DISK_API = ("2026-03-02",)
 VM_API = ("2026-04-01",)
@@ -29,10 +29,6 @@ WRITE_ONLY = ("adminPassword", "customData")
 FIXED_OS = ("computerName", "adminUsername")
 
 
-def _bad(message: str, target: str | None = None) -> ArmError:
-    return ArmError(400, "InvalidParameter", message, target=target)
-
-
 # ---------------------------------------------------------------- disks
 
 
@@ -42,12 +38,12 @@ def validate_disk(ctx, rid: str, body: dict, existing: dict | None) -> None:
     props = body.get("properties") or {}
     option = str((props.get("creationData") or {}).get("createOption", ""))
     if not option:
-        raise _bad("Required parameter 'creationData.createOption' is missing (null).", "creationData.createOption")
+        raise bad("Required parameter 'creationData.createOption' is missing (null).", "creationData.createOption")
     if option.lower() == "empty" and not props.get("diskSizeGB"):
-        raise _bad("Disk size must be set when creating an empty disk.", "diskSizeGB")
+        raise bad("Disk size must be set when creating an empty disk.", "diskSizeGB")
     sku = str((body.get("sku") or {}).get("name", "Standard_LRS")).lower()
     if sku not in DISK_SKUS:
-        raise _bad(f"The value {sku} of parameter 'sku.name' is invalid.", "sku.name")
+        raise bad(f"The value {sku} of parameter 'sku.name' is invalid.", "sku.name")
 
 
 def disk_body(ctx, rid: str, body: dict, existing: dict | None) -> dict:
@@ -59,7 +55,8 @@ def disk_body(ctx, rid: str, body: dict, existing: dict | None) -> dict:
                  timeCreated=old.get("timeCreated") or iso(ctx))
     sku = dict(body.get("sku") or (existing or {}).get("sku") or {"name": "Standard_LRS"})
     sku["tier"] = DISK_SKUS.get(sku["name"].lower(), "Standard")
-    return {**body, "sku": sku, "properties": props}
+    owner = {"managedBy": existing["managedBy"]} if (existing or {}).get("managedBy") else {}
+    return {**{k: v for k, v in body.items() if k != "managedBy"}, **owner, "sku": sku, "properties": props}
 
 
 def before_delete_disk(ctx, rid: str, body: dict) -> None:
@@ -74,7 +71,7 @@ def before_delete_disk(ctx, rid: str, body: dict) -> None:
 def validate_vm(ctx, rid: str, body: dict, existing: dict | None) -> None:
     props = body.get("properties") or {}
     if not (props.get("hardwareProfile") or {}).get("vmSize"):
-        raise _bad("Required parameter 'hardwareProfile.vmSize' is missing (null).", "hardwareProfile.vmSize")
+        raise bad("Required parameter 'hardwareProfile.vmSize' is missing (null).", "hardwareProfile.vmSize")
     old_os = (existing or {}).get("properties", {}).get("osProfile")
     if old_os is not None:
         _check_os_unchanged(props.get("osProfile") or {}, old_os)
@@ -87,21 +84,21 @@ def validate_vm(ctx, rid: str, body: dict, existing: dict | None) -> None:
 def _check_os_profile(os_profile: dict) -> None:
     admin = os_profile.get("adminUsername")
     if not admin:
-        raise _bad("Required parameter 'osProfile.adminUsername' is missing (null).", "adminUsername")
+        raise bad("Required parameter 'osProfile.adminUsername' is missing (null).", "adminUsername")
     linux = os_profile.get("linuxConfiguration") or {}
     keys = (linux.get("ssh") or {}).get("publicKeys") or []
     if linux.get("disablePasswordAuthentication") and not keys:
-        raise _bad("Authentication using either SSH or by user name and password must be enabled in Linux profile.",
+        raise bad("Authentication using either SSH or by user name and password must be enabled in Linux profile.",
                    "linuxConfiguration")
     if not linux.get("disablePasswordAuthentication") and not os_profile.get("adminPassword"):
-        raise _bad("Required parameter 'adminPassword' is missing (null).", "adminPassword")
+        raise bad("Required parameter 'adminPassword' is missing (null).", "adminPassword")
     for key in keys:
         if key.get("path") != f"/home/{admin}/.ssh/authorized_keys":
-            raise _bad(f"Destination path for SSH public keys is currently limited to its default value "
+            raise bad(f"Destination path for SSH public keys is currently limited to its default value "
                        f"/home/{admin}/.ssh/authorized_keys due to a known issue in Linux provisioning agent.",
                        "linuxConfiguration.ssh.publicKeys.path")
         if not SSH_KEY.fullmatch(str(key.get("keyData", "")).strip()):
-            raise _bad("The value of parameter linuxConfiguration.ssh.publicKeys.keyData is invalid.",
+            raise bad("The value of parameter linuxConfiguration.ssh.publicKeys.keyData is invalid.",
                        "linuxConfiguration.ssh.publicKeys.keyData")
 
 
@@ -120,13 +117,13 @@ def _check_os_unchanged(new: dict, old: dict) -> None:
 def _check_storage(storage: dict) -> None:
     os_disk = storage.get("osDisk") or {}
     if not storage.get("imageReference") and str(os_disk.get("createOption", "")).lower() != "attach":
-        raise _bad("Required parameter 'storageProfile.imageReference' is missing (null).", "imageReference")
+        raise bad("Required parameter 'storageProfile.imageReference' is missing (null).", "imageReference")
 
 
 def _check_nics(ctx, rid: str, network: dict) -> None:
     nics = network.get("networkInterfaces") or []
     if not nics:
-        raise _bad("Required parameter 'networkProfile' is missing (null).", "networkProfile")
+        raise bad("Required parameter 'networkProfile' is missing (null).", "networkProfile")
     for ref in nics:
         nic = ctx.get(ref.get("id", ""))
         if nic is None:
@@ -147,7 +144,8 @@ def populate_vm(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     os_profile.setdefault("allowExtensionOperations", True)
     props.update(osProfile=os_profile, vmId=old.get("vmId") or ctx.new_guid(),
                  timeCreated=old.get("timeCreated") or iso(ctx))
-    props["storageProfile"] = _os_disk(ctx, rid, body, props.get("storageProfile") or {})
+    props["storageProfile"] = _os_disk(ctx, rid, body, props.get("storageProfile") or {},
+                                       (old.get("storageProfile") or {}).get("osDisk") or {})
     _attach_nics(ctx, rid, props.get("networkProfile") or {})
     stored = {**body, "properties": props}
     identity = fill_identity(ctx, body, existing)
@@ -156,10 +154,11 @@ def populate_vm(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     return stored
 
 
-def _os_disk(ctx, rid: str, body: dict, storage: dict) -> dict:
-    """Fill the OS disk and make it exist as a disks resource attached to this VM."""
-    os_disk = dict(storage.get("osDisk") or {})
-    managed = dict(os_disk.get("managedDisk") or {})
+def _os_disk(ctx, rid: str, body: dict, storage: dict, old_disk: dict) -> dict:
+    """Fill the OS disk (an update keeps the disk it has) and make it exist as a disks resource attached to
+    this VM."""
+    os_disk = {**old_disk, **(storage.get("osDisk") or {})}
+    managed = {**(old_disk.get("managedDisk") or {}), **(os_disk.get("managedDisk") or {})}
     name = os_disk.get("name") or f"{rid_parts(rid)['name']}_OsDisk_1_{ctx.new_guid().replace('-', '')}"
     disk_id = managed.get("id") or f"{rid.split('/providers/')[0]}/providers/{DISK}/{name}"
     sku = managed.get("storageAccountType") or "Premium_LRS"

@@ -1,5 +1,6 @@
-"""Container registry, Log Analytics workspaces and diagnostic settings, plus small helpers the data-service
-type modules (storage, keyvault, cognitive) share.
+"""Container registry, Log Analytics workspaces and diagnostic settings, plus the small helpers every type
+module shares (`iso`, `rid_parts`, `norm_location`, `check_api` for custom routes, `soft_bin` / `binned` for
+soft-delete bins with a retention end).
 
 Why: the registry has a global name and a login server the platform phase reads; a deleted workspace keeps its
 name for 14 days (recovered by a PUT of the same name in the same group, released only by `force=true`), which
@@ -8,6 +9,8 @@ point at a live workspace.
 """
 
 from __future__ import annotations
+
+import math
 
 from .. import ids, lro
 from ..model import ArmError, ResourceType, register, route
@@ -40,6 +43,23 @@ def check_api(query: dict, versions: tuple[str, ...]) -> None:
     if got not in versions:
         raise ArmError(400, "InvalidApiVersionParameter", f"The api-version '{got}' is invalid. The supported "
                        f"versions are '{','.join(versions)}'.")
+
+
+def soft_bin(ctx, kind: str, on_purge=None) -> dict[str, dict]:
+    """The soft-delete bin of `kind` without the records whose retention has ended (Azure purges those by
+    itself). Retention is days of sandbox clock, never time-scaled; tests move past it with `advance`."""
+    held = ctx.soft_deleted(kind)
+    for key in [k for k, rec in held.items() if rec.get("purgeAt", math.inf) <= ctx.now]:
+        gone = held.pop(key)
+        if on_purge is not None:
+            on_purge(ctx, gone)
+    return held
+
+
+def binned(ctx, rid: str, body: dict, retention_s: float, **extra) -> dict:
+    """A soft-delete bin record: the deleted body, when it was deleted and when Azure purges it."""
+    return {"id": body.get("id", rid), "body": body, "deletionDate": iso(ctx),
+            "scheduledPurgeDate": iso(ctx, retention_s), "purgeAt": ctx.now + retention_s, **extra}
 
 
 def same_group(a: str, b: str) -> bool:
@@ -98,7 +118,7 @@ LA_SKUS = {"free", "standard", "premium", "pernode", "pergb2018", "standalone", 
 
 def validate_workspace(ctx, rid: str, body: dict, existing: dict | None) -> None:
     """A soft-deleted name is only usable to recover it (same group); elsewhere it is not unique."""
-    held = ctx.soft_deleted(LA_BIN).get(rid_parts(rid)["name"].lower())
+    held = soft_bin(ctx, LA_BIN).get(rid_parts(rid)["name"].lower())
     if existing is None and held is not None and not same_group(held["id"], rid):
         raise ArmError(409, "Conflict", f"The workspace name '{rid_parts(rid)['name']}' is not unique",
                        target="name")
@@ -116,7 +136,7 @@ def populate_workspace(ctx, rid: str, body: dict, existing: dict | None) -> dict
     """A PUT over a soft-deleted name in the same group recovers it (same customerId)."""
     held = None
     if existing is None:
-        held = ctx.soft_deleted(LA_BIN).pop(rid_parts(rid)["name"].lower(), None)
+        held = soft_bin(ctx, LA_BIN).pop(rid_parts(rid)["name"].lower(), None)
     base = (held or {}).get("body", {}).get("properties") or (existing or {}).get("properties") or {}
     props = {"retentionInDays": 30, "publicNetworkAccessForIngestion": "Enabled",
              "publicNetworkAccessForQuery": "Enabled", "workspaceCapping": {"dailyQuotaGb": -1.0},
@@ -132,14 +152,12 @@ def after_delete_workspace(ctx, rid: str, body: dict) -> None:
     query = getattr(ctx, "query", None) or {}
     if not ctx.rule("soft_delete") or str(query.get("force", "")).lower() == "true":
         return
-    ctx.soft_deleted(LA_BIN)[body.get("name", rid_parts(rid)["name"]).lower()] = {
-        "id": body.get("id", rid), "body": body, "deletedAt": iso(ctx),
-        "scheduledPurgeDate": iso(ctx, 14 * 86400)}
+    soft_bin(ctx, LA_BIN)[body.get("name", rid_parts(rid)["name"]).lower()] = binned(ctx, rid, body, 14 * 86400)
 
 
 def _deleted_workspaces(ctx, match, group: str | None) -> list[dict]:
     out = []
-    for rec in ctx.soft_deleted(LA_BIN).values():
+    for rec in soft_bin(ctx, LA_BIN).values():
         parts = rid_parts(rec["id"])
         if parts["subscription"].lower() != match["sub"].lower():
             continue
@@ -176,6 +194,10 @@ DIAG_API = ("2021-05-01-preview",)
 
 
 def validate_diagnostic(ctx, rid: str, body: dict, existing: dict | None) -> None:
+    """The target resource and the workspace must exist; at least one destination is required."""
+    cut = rid.lower().rfind("/providers/microsoft.insights/diagnosticsettings/")
+    if cut > 0 and ctx.get(rid[:cut]) is None:
+        raise ArmError(404, "ResourceNotFound", f"The resource '{rid[:cut]}' was not found.")
     props = body.get("properties") or {}
     sinks = [props.get(k) for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId",
                                     "marketplacePartnerId")]
@@ -185,9 +207,6 @@ def validate_diagnostic(ctx, rid: str, body: dict, existing: dict | None) -> Non
     workspace = props.get("workspaceId")
     if workspace and ctx.get(workspace) is None:
         raise ArmError(400, "BadRequest", f"Resource '{workspace}' was not found.", target="workspaceId")
-    cut = rid.lower().rfind("/providers/microsoft.insights/diagnosticsettings/")
-    if cut > 0 and ctx.get(rid[:cut]) is None:
-        raise ArmError(404, "ResourceNotFound", f"The resource '{rid[:cut]}' was not found.")
 
 
 def populate_diagnostic(ctx, rid: str, body: dict, existing: dict | None) -> dict:

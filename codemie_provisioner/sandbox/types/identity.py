@@ -6,14 +6,14 @@ setting `principal_window_s`, sandbox seconds); an unknown principal never succe
 scope + principal + role, not on name (`RoleAssignmentExists`), and can never be changed
 (`RoleAssignmentUpdateNotPermitted`). Federated credentials on one identity must be written one at a time
 (`ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity`) and an issuer+subject pair may appear
-only once per identity. The sandbox answers a credential write at once but keeps the identity busy for the
-`identity` duration (body-style LRO; the credential shows a non-terminal state meanwhile), which is how the
-conflict shows when writers do not take turns. Principals are every principal id a sandbox resource carries (user-assigned identities,
+only once per identity. The sandbox answers a credential write at once, already final as Azure's synchronous
+answer is, but keeps the identity busy for the `identity` duration (an operation runs behind the answer), which
+is how the conflict shows when writers do not take turns. Principals are every principal id a sandbox resource carries (user-assigned identities,
 system-assigned identities, AKS kubelet and add-on identities), plus the profile setting `known_principals`
 (ids, or id -> principalType) for people and groups that live outside the sandbox.
 
-Shared with the other compute modules: `fill_identity` (the `identity` block of any resource) and
-`identity_body` (an identity created by a service, e.g. the AKS kubelet identity).
+Shared with the other compute modules: `fill_identity` (the `identity` block of any resource), `identity_body`
+(an identity created by a service, e.g. the AKS kubelet identity), `bad` and `dig`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,20 @@ RA_SEP = "/providers/microsoft.authorization/roleassignments/"
 GUID = re.compile(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE)
 FIC_LIMIT = 20
 
-# ---------------------------------------------------------------- identity blocks shared by compute types
+# ---------------------------------------------------------------- helpers shared by the compute modules
+
+
+def bad(message: str, target: str | None = None, code: str = "InvalidParameter") -> ArmError:
+    """A 400 for a field the request got wrong."""
+    return ArmError(400, code, message, target=target)
+
+
+def dig(data: dict | None, path: tuple[str, ...]):
+    """The value at `path` in nested dicts, or None."""
+    for key in path:
+        data = (data or {}).get(key)
+    return data
+
 
 
 def identity_body(ctx, rid: str, location: str, tags: dict | None = None) -> dict:
@@ -228,8 +241,8 @@ def _principal_ids(res: dict) -> list[str]:
     return [p for p in found if p]
 
 
-def _check_principal(ctx, principal_id: str) -> str:
-    """Refuse principals the directory does not know yet; return the principal type."""
+def _check_principal(ctx, principal_id: str, claimed_type: str | None) -> None:
+    """Refuse principals the directory does not know yet, and a principalType that is not theirs."""
     entry = principals(ctx).get(principal_id.lower())
     young = entry is not None and entry[0] is not None and ctx.rule("principal_window") and \
         ctx.now - entry[0] < float(ctx.setting("principal_window_s", 0) or 0)
@@ -237,7 +250,9 @@ def _check_principal(ctx, principal_id: str) -> str:
         raise ArmError(400, "PrincipalNotFound", f"Principal {principal_id.replace('-', '')} does not exist in the "
                        f"directory {ctx.tenant_id}. If it was created moments ago this can be replication delay; "
                        "set principalType to avoid the lookup or retry later.")
-    return entry[1] if entry else "User"
+    if entry and claimed_type and claimed_type.lower() != entry[1].lower():
+        raise ArmError(400, "UnmatchedPrincipalType", f"The PrincipalId '{principal_id.replace('-', '')}' has type "
+                       f"'{entry[1]}', which is different from specified PrincipalType '{claimed_type}'.")
 
 
 # ---------------------------------------------------------------- role assignments
@@ -264,7 +279,7 @@ def validate_assignment(ctx, rid: str, body: dict, existing: dict | None) -> Non
     if not GUID.fullmatch(principal):
         raise ArmError(400, "InvalidPrincipalId", "A valid principal ID must be provided for role assignment.")
     _check_unique(ctx, rid, principal, role)
-    _check_principal(ctx, principal)
+    _check_principal(ctx, principal, props.get("principalType"))
 
 
 def _check_unique(ctx, rid: str, principal: str, role: str) -> None:
@@ -321,7 +336,8 @@ register(ResourceType(
     name_hint="The name must be 3-128 characters of letters, digits, '_' and '-', starting with a letter or digit.",
     populate=populate_identity, read_only_props=("tenantId", "principalId", "clientId")))
 register(ResourceType(
-    type=FIC, api_versions=MSI_API, put="body", delete="sync", location=False, etag=False, duration="identity",
+    type=FIC, api_versions=MSI_API, put="body", pending_state="Succeeded", delete="sync", location=False,
+    etag=False, duration="identity",
     lock=UAI, busy=(409, "ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"),
     name_rule=r"[A-Za-z0-9][A-Za-z0-9_-]{2,119}",
     name_hint="The name must be 3-120 characters of letters, digits, '_' and '-', starting with a letter or digit.",

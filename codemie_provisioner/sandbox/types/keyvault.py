@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import keyvault_dp as dp
 from ..model import ArmError, ResourceType, register, route
-from .data import check_api, iso, norm_location, rid_parts
+from .data import binned, check_api, iso, norm_location, rid_parts, soft_bin
 
 API = ("2026-05-15",)
 VAULT = "Microsoft.KeyVault/vaults"
@@ -18,10 +18,15 @@ BIN = "vault"
 DELETED_VAULTS = r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.KeyVault"
 
 
+def _bin(ctx) -> dict[str, dict]:
+    """Deleted vaults; a vault whose retention ended takes its secrets and keys with it."""
+    return soft_bin(ctx, BIN, lambda c, rec: dp.drop_store(c, rec["name"]))
+
+
 def validate_vault(ctx, rid: str, body: dict, existing: dict | None) -> None:
     props = body.get("properties") or {}
     name = rid_parts(rid)["name"]
-    held = ctx.soft_deleted(BIN).get(name.lower())
+    held = _bin(ctx).get(name.lower())
     recover = str(props.get("createMode", "default")).lower() == "recover"
     if existing is None and recover and held is None:
         raise ArmError(404, "SoftDeletedVaultDoesNotExist", f"A soft deleted vault with the name {name} does "
@@ -48,7 +53,7 @@ def populate_vault(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     name = rid_parts(rid)["name"]
     props = dict(body.get("properties") or {})
     if str(props.pop("createMode", "")).lower() == "recover" and existing is None:
-        held = ctx.soft_deleted(BIN).pop(name.lower())
+        held = _bin(ctx).pop(name.lower())
         props = {**held["body"].get("properties", {}), **props}
         _remirror(ctx, {"id": rid, "name": name, "location": body.get("location")})
     defaults = {"accessPolicies": [], "enabledForDeployment": False, "enabledForDiskEncryption": False,
@@ -79,9 +84,7 @@ def after_delete_vault(ctx, rid: str, body: dict) -> None:
         dp.drop_store(ctx, name)
         return
     days = int(props.get("softDeleteRetentionInDays", 90))
-    ctx.soft_deleted(BIN)[name.lower()] = {
-        "id": body.get("id", rid), "name": name, "location": body.get("location", ""), "body": body,
-        "deletionDate": iso(ctx), "scheduledPurgeDate": iso(ctx, days * 86400)}
+    _bin(ctx)[name.lower()] = binned(ctx, rid, body, days * 86400, name=name, location=body.get("location", ""))
 
 
 def deleted_vault_body(ctx, rec: dict) -> dict:
@@ -97,7 +100,7 @@ def deleted_vault_body(ctx, rec: dict) -> dict:
 
 
 def _held(ctx, match) -> dict:
-    rec = ctx.soft_deleted(BIN).get(match["name"].lower())
+    rec = _bin(ctx).get(match["name"].lower())
     if rec is None or norm_location(rec["location"]) != norm_location(match["loc"]):
         raise ArmError(404, "ResourceNotFound", f"Deleted vault {match['name']} was not found.")
     return rec
@@ -112,7 +115,7 @@ def get_deleted_vault(ctx, match, query, body):
 @route("GET", DELETED_VAULTS + r"/deletedVaults")
 def list_deleted_vaults(ctx, match, query, body):
     check_api(query, API)
-    return 200, {"value": [deleted_vault_body(ctx, r) for r in ctx.soft_deleted(BIN).values()]}, {}
+    return 200, {"value": [deleted_vault_body(ctx, r) for r in _bin(ctx).values()]}, {}
 
 
 @route("POST", DELETED_VAULTS + r"/locations/(?P<loc>[^/]+)/deletedVaults/(?P<name>[^/]+)/purge")
@@ -121,7 +124,7 @@ def purge_deleted_vault(ctx, match, query, body):
     rec = _held(ctx, match)
     if rec["body"].get("properties", {}).get("enablePurgeProtection"):
         raise ArmError(405, "MethodNotAllowed", "Operation 'DeletedVaultPurge' is not allowed.")
-    ctx.soft_deleted(BIN).pop(match["name"].lower())
+    _bin(ctx).pop(match["name"].lower())
     dp.drop_store(ctx, rec["name"])
     return 200, None, {}
 
@@ -139,10 +142,14 @@ def populate_secret(ctx, rid: str, body: dict, existing: dict | None) -> dict:
     props = body.get("properties") or {}
     obj = dp.vault_store(ctx, vault["name"])["secrets"].get(name.lower())
     if "value" in props or obj is None:
-        fields = {"value": props.get("value", ""), "contentType": props.get("contentType"),
-                  "tags": body.get("tags") or {}, "attributes": props.get("attributes")}
+        fields = dp.secret_fields(props.get("value", ""), props.get("contentType"), body.get("tags"),
+                                  props.get("attributes"))
         dp.add_version(ctx, vault, "secrets", name, fields, mirror_arm=False)
         obj = dp.vault_store(ctx, vault["name"])["secrets"][name.lower()]
+    else:
+        changes = {"tags": body.get("tags"), "contentType": props.get("contentType"),
+                   "attributes": props.get("attributes")}
+        obj = dp.update_version(ctx, vault, "secrets", name, None, changes, mirror_arm=False)
     return dp.arm_child(ctx, vault, "secrets", obj)
 
 

@@ -11,11 +11,13 @@ are served; 202 + Location fits both.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
-from ..model import ArmError, ResourceType, register
+from ..model import ResourceType, register
 from .data import iso, rid_parts
+from .identity import bad, dig
 
 API = ("2026-10-01", "2021-06-01")
 SERVER = "Microsoft.DBforPostgreSQL/flexibleServers"
@@ -45,8 +47,7 @@ PARAMETERS = {
 }
 
 
-def _bad(message: str, target: str | None = None, code: str = "InvalidParameterValue") -> ArmError:
-    return ArmError(400, code, message, target=target)
+_bad = functools.partial(bad, code="InvalidParameterValue")
 
 
 def _server_of(rid: str) -> str:
@@ -85,16 +86,10 @@ def _check_admin(props: dict) -> None:
 
 def _check_immutable(props: dict, old: dict | None) -> None:
     for path in IMMUTABLE if old else ():
-        new_value, old_value = _dig(props, path), _dig(old, path)
+        new_value, old_value = dig(props, path), dig(old, path)
         if new_value is not None and str(new_value).lower() != str(old_value or "").lower():
             raise _bad(f"Changing property '{'.'.join(path)}' is not allowed.", ".".join(path),
                        code="PropertyChangeNotAllowed")
-
-
-def _dig(data: dict | None, path: tuple[str, ...]):
-    for key in path:
-        data = (data or {}).get(key)
-    return data
 
 
 def _check_sizes(body: dict, props: dict) -> None:
@@ -109,6 +104,8 @@ def _check_sizes(body: dict, props: dict) -> None:
     prefix = SKU_TIERS.get(str(sku.get("tier", "")).lower())
     if sku and (prefix is None or not str(sku.get("name", "")).startswith(prefix)):
         raise _bad(f"SKU {sku.get('name')} does not belong to tier {sku.get('tier')}.", "sku")
+    if dig(props, ("highAvailability", "mode")) not in (None, "Disabled") and prefix == SKU_TIERS["burstable"]:
+        raise _bad("High availability is not supported for the Burstable tier.", "highAvailability.mode")
 
 
 def _check_network(ctx, rid: str, network: dict) -> None:
@@ -141,7 +138,7 @@ def populate_server(ctx, rid: str, body: dict, existing: dict | None) -> dict:
                        if k not in ("administratorLoginPassword", "createMode")}}
     version = str(props.get("version") or "17")
     size = int((props.get("storage") or {}).get("storageSizeGB") or 32)
-    network = dict(props.get("network") or {})
+    network = {**(old.get("network") or {}), **(props.get("network") or {})}
     network.setdefault("publicNetworkAccess", "Disabled" if network.get("delegatedSubnetResourceId") else "Enabled")
     ha = {"mode": "Disabled", **(props.get("highAvailability") or {})}
     ha["state"] = "NotEnabled" if ha["mode"] == "Disabled" else "Healthy"
@@ -250,7 +247,7 @@ def validate_firewall(ctx, rid: str, body: dict, existing: dict | None) -> None:
     if start > end:
         raise _bad("startIpAddress must not be greater than endIpAddress.", "startIpAddress")
     server = ctx.get(_server_of(rid)) or {}
-    if _dig(server.get("properties"), ("network", "delegatedSubnetResourceId")):
+    if dig(server.get("properties"), ("network", "delegatedSubnetResourceId")):
         raise _bad("Firewall rules are not supported on a server with private access (VNet integration).",
                    code="FirewallRuleNotSupported")
 
