@@ -41,14 +41,14 @@ class Target:
     connection_verify: str | bool | None = None
     tenant_id: str | None = None
     time_scale: float = 1.0
-    transport_retries: int = 8
+    transport_retries: int = 10
     sandbox: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"retry_policy": TransportRetryPolicy(
-            retry_total=self.transport_retries, retry_backoff_factor=0.8 * max(self.time_scale, 0.01),
-            retry_backoff_max=60)}
+            retry_total=self.transport_retries, retry_status=self.transport_retries,
+            retry_backoff_factor=0.8 * max(self.time_scale, 0.01), retry_backoff_max=60)}
         if self.base_url:
             kw["base_url"] = self.base_url
             kw["credential_scopes"] = [self.base_url.rstrip("/") + "/.default"]

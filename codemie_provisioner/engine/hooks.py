@@ -3,7 +3,8 @@
 Why: most kinds are fully described by their row in the kinds table. A handful are not: a role assignment is
 unique on (scope, principal, role) whatever its name, so an existing one is adopted instead of failing with
 RoleAssignmentExists; a soft-deleted Key Vault, OpenAI account or Log Analytics workspace reserves its name,
-so the engine recovers it (or says exactly how to get out); a VNet peering locks both VNets. Each hook wraps
+so the engine recovers it (or says exactly how to get out); a VNet peering locks both VNets, and a private
+endpoint locks the resource it connects to. Each hook wraps
 one step of the generic reconciler and is named in the kind's `hooks`.
 """
 
@@ -90,6 +91,14 @@ def peering_locks(rid: str, desired: dict) -> list[str]:
     return [x.lower() for x in (own, remote) if x]
 
 
+def private_endpoint_locks(rid: str, desired: dict) -> list[str]:
+    """Creating a private endpoint writes to its target (a connection on the account, vault, registry):
+    Azure refuses other writes on that target meanwhile (RequestConflict, StorageAccountOperationInProgress)."""
+    connections = desired.get("properties", {}).get("privateLinkServiceConnections", [])
+    targets = [c.get("properties", {}).get("privateLinkServiceId") for c in connections]
+    return [t.lower() for t in targets if isinstance(t, str)]
+
+
 OBSERVE_HOOKS: dict[str, ObserveHook] = {"adopt_role_assignment": adopt_role_assignment}
 PREPARE_HOOKS: dict[str, PrepareHook] = {"recover_soft_deleted": recover_soft_deleted}
-LOCK_HOOKS = {"peering_locks": peering_locks}
+LOCK_HOOKS = {"peering_locks": peering_locks, "private_endpoint_locks": private_endpoint_locks}

@@ -135,7 +135,7 @@ KINDS_LIST: list[Kind] = [
     Kind("private_endpoint", f"{_NET}/privateEndpoints", "network", "private_endpoints",
          name_pattern=_NAME_NET, name_hint=_HINT_NET,
          immutable=("location", "properties.subnet.id", "properties.privateLinkServiceConnections"),
-         outputs=("properties.customDnsConfigs",)),
+         hooks=("private_endpoint_locks",), outputs=("properties.customDnsConfigs",)),
     Kind("private_dns_zone_group", f"{_NET}/privateEndpoints/privateDnsZoneGroups", "network",
          "private_dns_zone_groups", scope="parent", parent="private_endpoint", requires_location=False,
          unordered={"properties.privateDnsZoneConfigs": "name"}),

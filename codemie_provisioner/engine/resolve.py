@@ -108,13 +108,28 @@ class Resolver:
 
     def _fields(self, value: Any, path: tuple, out: Resolved) -> Any:
         if isinstance(value, dict):
-            return {k: self._fields(v, (*path, k), out) for k, v in value.items()}
+            resolved = {}
+            for k, v in value.items():
+                key = self._key(k, path, out)
+                resolved[key] = self._fields(v, (*path, key), out)
+            return resolved
         if any(isinstance(m, SecretRef) for m in iter_markers(value)):
             out.secret_paths.append(path)
         got = self.value(value)
         if not is_known(got) and not any(isinstance(m, SecretRef) for m in iter_markers(value)):
             out.unknown.append(path)
         return got
+
+
+    def _key(self, key: Any, path: tuple, out: Resolved) -> Any:
+        """Map keys may be expressions too (e.g. userAssignedIdentities keyed by an identity's id)."""
+        if isinstance(key, str):
+            return key
+        got = self.value(key)
+        if not is_known(got):
+            out.unknown.append((*path, str(key)))
+            return str(key)
+        return str(got)
 
 
 def _walk(body: Any, path: tuple) -> Any:

@@ -184,7 +184,7 @@ def sync_write(ctx, rt: ResourceType, target: ids.Target, rec: dict | None, cont
         raise ArmError(int(fault.get("status", 500)), **failure(fault))
     body = records.stamp(ctx, rt, rec["id"] if rec else target.path, rt.type, content, "Succeeded")
     ctx.store.put(records.make_record(ctx, target, body, True, rec))
-    if (rt.lock or extra) and ctx.profile.duration(rt.duration) > 0:
+    if (rt.lock or extra) and ctx.profile.duration(lro.duration_key(ctx, rt)) > 0:
         lro.begin(ctx, "hold", rt, target, content.get("location"), None, extra)
     return Answer(status, body, {"ETag": body["etag"]} if body.get("etag") else {})
 

@@ -107,10 +107,10 @@ def profile_cmd(data_dir: Path, changes: str | None) -> None:
     if remote is None:
         raise click.ClickException(f"no sandbox is serving {data_dir}")
     try:
-        current = remote.set_profile(json.loads(changes)) if changes else remote.profile()
+        current = remote.set_profile(json.loads(changes)) if changes else remote.profile
     except (ValueError, RuntimeError) as err:
         raise click.ClickException(str(err)) from None
-    click.echo(json.dumps(current, indent=2))
+    click.echo(json.dumps(current.to_dict(), indent=2))
 
 
 def _on_cloud(data_dir: Path, action):

@@ -46,6 +46,7 @@ class RequestCtx:
         self.request_class = "reads"
         self.remaining: int | None = None
         self._bins: dict[str, tuple[str, dict]] = {}
+        self.duration_key: str | None = None
 
     @property
     def now(self) -> float:
@@ -104,6 +105,9 @@ class RequestCtx:
 
     def scaled(self, seconds: float) -> float:
         return self.profile.scaled(seconds)
+
+    def use_duration(self, key: str) -> None:
+        self.duration_key = key
 
     def in_progress(self, resource_id: str) -> bool:
         return in_progress(ids.clean(resource_id), self.store.pending_ops())

@@ -95,7 +95,7 @@ class Cloud:
     def set_profile(self, profile: Profile) -> None:
         """Swap the profile; throttle buckets, fault counters and the transient generator start afresh."""
         self.profile = profile
-        self.throttle = Throttle(profile.throttling)
+        self.throttle = Throttle(profile.throttling, profile.time_scale)
         self.faults = Faults(profile.faults, profile.transient_rate, profile.seed,
                              float(profile.settings.get("transient_retry_after", 0.05)))
 

@@ -44,12 +44,17 @@ def begin(ctx, kind: str, rt, target: ids.Target, location: str | None, fault: d
     op = {"id": ctx.new_guid(), "done": False, "kind": kind, "key": target.key, "rid": target.path,
           "type": rt.type, "ns": target.namespace, "loc": (location or "global").replace(" ", "").lower(),
           "api": ctx.query.get("api-version", ""), "start": now,
-          "deadline": now + (STUCK_S if fault.get("stuck") else ctx.profile.duration(rt.duration)),
+          "deadline": now + (STUCK_S if fault.get("stuck") else ctx.profile.duration(duration_key(ctx, rt))),
           "status": "InProgress", "error": failure(fault) if fault.get("lro_fail") else None,
           "error_status": int(fault.get("status", 400)), "completes": bool(fault.get("completes")),
           "polls": 0, "locks": [*lock_keys(rt, target), *lock_ids(extra_locks)], "body": None}
     ctx.store.put_op(op)
     return op
+
+
+def duration_key(ctx, rt) -> str | None:
+    """The duration class of the operation this request starts: the type's, unless a hook chose another."""
+    return getattr(ctx, "duration_key", None) or rt.duration
 
 
 def op_url(ctx, op: dict, results: bool = False) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .clients import ClientFactory, StaticCredential
+from .profile import Profile
 
 ENDPOINT_FILE = "endpoint.json"
 
@@ -52,11 +53,14 @@ class RemoteSandbox(ClientFactory):
     def clear_requests(self) -> None:
         self.admin("DELETE", "requests")
 
-    def profile(self) -> dict:
-        return self.admin("GET", "profile")
+    @property
+    def profile(self) -> Profile:
+        """The profile the remote sandbox runs with."""
+        return Profile.from_dict(self.admin("GET", "profile"))
 
-    def set_profile(self, changes: dict) -> dict:
-        return self.admin("POST", "profile", changes)
+    def set_profile(self, changes: dict) -> Profile:
+        """Merge fields into the remote profile (`base` replaces it); returns the profile now in force."""
+        return Profile.from_dict(self.admin("POST", "profile", changes))
 
     def advance(self, seconds: float) -> None:
         self.admin("POST", "clock", {"advance": seconds})

@@ -20,10 +20,15 @@ def request_class(method: str) -> str:
 
 
 class Throttle:
-    """ARM's token buckets: one per request class, refilled continuously."""
+    """ARM's token buckets: one per request class, refilled continuously on the sandbox's clock.
 
-    def __init__(self, limits: dict[str, tuple[float, float]]):
-        self.limits = limits
+    Under a time scale below 1 (a realistic run compressed, e.g. 100x) the buckets refill that much faster, so
+    a compressed deployment meets the same pressure per virtual second as a real one; `instant` keeps real rates.
+    """
+
+    def __init__(self, limits: dict[str, tuple[float, float]], time_scale: float = 1.0):
+        speed = 1.0 / time_scale if 0 < time_scale < 1 else 1.0
+        self.limits = {cls: (size, rate * speed) for cls, (size, rate) in limits.items()}
         self.tokens = {cls: float(size) for cls, (size, _) in limits.items()}
         self.stamp = time.monotonic()
         self.lock = threading.Lock()

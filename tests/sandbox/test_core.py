@@ -24,7 +24,8 @@ PARTS = register(ResourceType(type=f"{NS}/gadgets/parts", api_versions=(API,), p
 GIZMOS = register(ResourceType(type=f"{NS}/gizmos", api_versions=(API,), put="location", delete="location",
                                duration="storage_account", global_name=True, global_name_code="GizmoNameTaken"))
 KNICKS = register(ResourceType(type=f"{NS}/knicks", api_versions=(API,), put="body", duration="key_vault",
-                               pending_state="RegisteringDns"))
+                               pending_state="RegisteringDns",
+                               validate=lambda ctx, rid, body, old: ctx.use_duration(body.get("kind") or "key_vault")))
 LABELS = register(ResourceType(type=f"{NS}/gadgets/labels", api_versions=(API,), put="sync", location=False,
                                lock=f"{NS}/gadgets", duration="identity", busy=(409, "ConcurrentLabelWrites")))
 LINKS = register(ResourceType(type=f"{NS}/gadgets/links", api_versions=(API,), put="async_op", delete="async",
@@ -254,6 +255,19 @@ def test_body_style_polls_the_resource(sandbox_factory):
     done = client.resources.begin_create_or_update_by_id(rid, api_version=API,
                                                          parameters={"location": "westeurope"}).result()
     assert done.properties["provisioningState"] == "Succeeded"
+
+
+def test_a_hook_can_choose_the_duration_class(sandbox_factory):
+    box = sandbox_factory("realistic", time_scale=0.01, poll_cadence=[0.01])
+    client = box.client(ResourceManagementClient)
+    client.resource_groups.create_or_update("rg", {"location": "westeurope"})
+    quick = raw(client, "PUT", f"{res_id(box, 'rg', 'knicks', 'k1')}?api-version={API}", {"location": "x"})
+    slow = raw(client, "PUT", f"{res_id(box, 'rg', 'knicks', 'k2')}?api-version={API}",
+               {"location": "x", "kind": "bastion_standard"})
+    box.advance(5)                          # key_vault takes 0.15 s here, bastion_standard 18 s
+    states = [raw(client, "GET", f"{res_id(box, 'rg', 'knicks', k)}?api-version={API}").json()
+              ["properties"]["provisioningState"] for k in ("k1", "k2")]
+    assert (quick.status_code, slow.status_code, states) == (201, 201, ["Succeeded", "RegisteringDns"])
 
 
 def test_async_delete_answers_202_with_both_urls(sandbox, arm, rg):

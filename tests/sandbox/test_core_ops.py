@@ -246,7 +246,7 @@ def test_admin_api_drives_a_running_sandbox(sandbox):
     remote.set_profile({"faults": [{"method": "PUT", "type": f"{NS}/widgets", "status": 409, "code": "Busy"}]})
     with pytest.raises(ResourceExistsError):
         put(client, res_id(remote, "rg", "widgets", "w-1"), {"location": "westeurope"})
-    assert remote.profile()["faults"][0]["code"] == "Busy"
+    assert remote.profile.faults[0]["code"] == "Busy"
     assert remote.tamper(rg_id(remote, "rg"), {"tags": {"a": "b"}})["tags"] == {"a": "b"}
     assert any(r["method"] == "PUT" for r in remote.requests())
     remote.reset()

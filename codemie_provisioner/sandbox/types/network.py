@@ -20,8 +20,8 @@ are kept up to date on writes; "in use" checks scan the referring resources inst
 when another module removes a NIC without hooks.
 
 All writes answer 201/200 + Azure-AsyncOperation with an `Updating` body (as recorded Network traffic shows even
-for creates); deletes answer 202 with
-Location + Azure-AsyncOperation; tag PATCHes are synchronous (azure-mgmt-network 33.1.0, api 2026-03-01).
+for creates); deletes answer 202 with Location + Azure-AsyncOperation; tag PATCHes are synchronous
+(azure-mgmt-network 33.1.0, api 2026-03-01).
 The error code for a too-small AzureBastionSubnet is not documented publicly; `BASTION_SUBNET_TOO_SMALL` holds
 our stand-in.
 """
