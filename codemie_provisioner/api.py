@@ -134,10 +134,17 @@ class Session:
     def drift(self, targets: list[str] | None = None):
         return self._engine().drift(targets)
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self, show_secrets: bool = False) -> dict[str, Any]:
+        """The deployment's outputs. Secrets stay references unless `show_secrets`, which reads them from
+        Key Vault's data plane (on Azure that needs network access to the vault: run it on the jumpbox)."""
         snap = self.store.latest()
         data = snap if isinstance(snap, dict) or snap is None else snap.to_dict()
-        return dict((data or {}).get("outputs", {}))
+        values = dict((data or {}).get("outputs", {}))
+        if show_secrets:
+            from .engine.vault import read_secret_outputs
+
+            values = read_secret_outputs(values, (data or {}).get("resources", {}), self.target)
+        return values
 
     def _engine(self) -> Engine:
         if self.engine is None:

@@ -116,7 +116,7 @@ def validate(spec: str, variables: tuple[str, ...]) -> None:
 
 def _print_plan(plan, json_mode: bool) -> None:
     if json_mode:
-        click.echo(json.dumps(plan.to_dict(), indent=2, default=str))
+        click.echo(json.dumps(plan.to_dict(), default=str))      # one line: JSON mode is JSON lines
         return
     for c in plan.changes:
         if c.action == "noop":
@@ -215,7 +215,7 @@ def drift(check, **kw) -> None:
             items = s.drift(ctx.targets)
         ctx.close()
         if ctx.json_mode:
-            click.echo(json.dumps({"drift": [i.__dict__ for i in items]}, indent=2, default=str))
+            click.echo(json.dumps({"drift": [i.__dict__ for i in items]}, default=str))
         elif not items:
             click.echo("No drift: Azure matches the last applied state.")
         return EXIT_CHANGES if items else EXIT_OK
@@ -239,18 +239,25 @@ def graph(spec, variables, fmt) -> None:
 @cli.command()
 @common
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "env"]), default="text", show_default=True)
-@click.option("--file", "out_file", default=None, help="Write to this file (env format: deployment_outputs.env).")
-def output(fmt, out_file, **kw) -> None:
-    """Print the deployment's outputs (secrets only as references)."""
+@click.option("--file", "out_file", default=None,
+              help="Write to this file (env format default: deployment_outputs.env).")
+@click.option("--show-secrets", is_flag=True, help="Read secret outputs from Key Vault (never from state).")
+def output(fmt, out_file, show_secrets, **kw) -> None:
+    """Print the deployment's outputs (what the components stage reads)."""
     ctx = Ctx(kw)
 
     def go():
         with ctx.session() as s:
-            values = s.outputs()
+            values = s.outputs(show_secrets=show_secrets)
         ctx.close()
-        text = _format_outputs(values, "json" if ctx.json_mode else fmt)
-        if out_file:
-            Path(out_file).write_text(text)
+        fmt_ = "json" if ctx.json_mode else fmt
+        text = _format_outputs(values, fmt_)
+        target = out_file or ("deployment_outputs.env" if fmt_ == "env" else None)
+        if target:
+            Path(target).write_text(text)
+            if show_secrets:
+                Path(target).chmod(0o600)
+            click.echo(f"wrote {target}")
         else:
             click.echo(text, nl=False)
     run(go)
@@ -260,15 +267,26 @@ def _format_outputs(values: dict, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(values, indent=2, default=str) + "\n"
     if fmt == "env":
-        return "".join(f"{k}={_env_value(v)}\n" for k, v in values.items())
-    return "".join(f"{k} = {json.dumps(v, default=str)}\n" for k, v in values.items())
+        return "".join(_env_line(k, v) for k, v in values.items())
+    return "".join(f"{k} = {_text_value(v)}\n" for k, v in values.items())
 
 
-def _env_value(value) -> str:
+def _text_value(value) -> str:
     if isinstance(value, dict) and "secretRef" in value:
-        return ""
+        ref = value["secretRef"]
+        return f"(secret in Key Vault: {ref['name']}; use --show-secrets)"
+    return json.dumps(value, default=str)
+
+
+def _env_line(key: str, value) -> str:
+    if isinstance(value, dict) and "secretRef" in value:
+        return f"# {key}: secret '{value['secretRef']['name']}' in Key Vault; run output --show-secrets\n{key}=\n"
+    if value is None:
+        return f"{key}=\n"
     text = value if isinstance(value, str) else json.dumps(value)
-    return "'" + text.replace("'", "'\\''") + "'" if any(c in text for c in " \"'$`") else text
+    if any(c in text for c in " \"'$`\\#~"):
+        text = "'" + text.replace("'", "'\\''") + "'"
+    return f"{key}={text}\n"
 
 
 from .state_cmd import state  # noqa: E402

@@ -415,8 +415,15 @@ class Engine:
         for name, value in spec_outputs.items():
             secret = next((m for m in iter_markers(value) if isinstance(m, SecretRef)), None)
             got = resolver.value(value)
-            out[name] = {"secretRef": secret.name} if secret else (got if is_known(got) else None)
+            out[name] = self._secret_ref(secret, resolver) if secret else (got if is_known(got) else None)
         return out
+
+    def _secret_ref(self, marker: SecretRef, resolver: Resolver) -> dict:
+        """Where a secret output lives: the vault and the secret's name in it (never the value)."""
+        spec = self.deployment.secrets[marker.name]
+        vault_id = resolver.id_of(spec.vault) if spec.vault else str(resolver.value(spec.vault_id))
+        return {"secretRef": {"secret": marker.name, "vault_id": vault_id,
+                              "name": str(resolver.value(spec.secret_name))}}
 
 
 def _observed_from_record(rec: dict) -> dict:
