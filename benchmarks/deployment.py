@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from itertools import accumulate
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -98,8 +99,9 @@ def lock_groups(session: Session) -> dict[str, list[str]]:
 
 # ---- the runs --------------------------------------------------------------------------------------------
 
-def timed_apply(session: Session, box: Sandbox, rec: Recorder) -> dict:
-    """One apply: wall time, requests and writes it caused, retries, and who finished last."""
+def timed_apply(session: Session, box: Sandbox, rec: Recorder, path: list[dict]) -> dict:
+    """One apply: wall time, requests and writes it caused, retries, who finished last, and when each node of
+    the critical `path` started compared with the earliest it could have (its slack lost to the engine)."""
     box.clear_requests()
     rec.events.clear()
     started = time.perf_counter()
@@ -109,6 +111,9 @@ def timed_apply(session: Session, box: Sandbox, rec: Recorder) -> dict:
     writes = [r for r in requests if r["write"]]
     first_event = min((e.ts for e in rec.events), default=0.0)
     done = sorted(rec.of(ev.ResourceDone), key=lambda e: e.ts)
+    started_at = {}
+    for e in rec.of(ev.ResourceStarted):
+        started_at.setdefault(e.address, e.ts - first_event)
     return {
         "ok": result.ok, "counts": dict(result.counts), "wall_s": wall, "requests": len(requests),
         "writes": len(writes), "writes_by_method": dict(Counter(r["method"] for r in writes)),
@@ -116,6 +121,9 @@ def timed_apply(session: Session, box: Sandbox, rec: Recorder) -> dict:
         "retries": dict(Counter(e.code for e in rec.of(ev.ResourceRetry))),
         "first_event_to_last_write_s": (max(r["ts"] for r in writes) - first_event) if writes else 0.0,
         "finished_last": [{"address": e.address, "elapsed_s": round(e.elapsed_s, 3)} for e in done[-3:][::-1]],
+        "critical_path_starts": [{"address": p["address"], "earliest_s": round(p["earliest_s"], 3),
+                                  "started_s": round(started_at[p["address"]], 3) if p["address"] in started_at
+                                  else None} for p in path],
     }
 
 
@@ -126,8 +134,8 @@ def one_run(args: argparse.Namespace, profile: Profile, bounds: dict) -> dict:
             Session(SPEC, sandbox=box, state_dir=tmp, sink=rec, parallelism=args.parallelism) as s:
         if not bounds:
             bounds.update(compute_bounds(s, profile))
-        first = timed_apply(s, box, rec)
-        second = timed_apply(s, box, rec)
+        first = timed_apply(s, box, rec, bounds["critical_path"])
+        second = timed_apply(s, box, rec, [])
     return {"resources": len(s.deployment.resources), "apply": first, "reapply": second}
 
 
@@ -135,10 +143,11 @@ def compute_bounds(session: Session, profile: Profile) -> dict:
     g = build_graph(session.deployment)
     w = node_weights(g, profile)
     length, path = critical_path(g, w)
+    earliest = dict(zip(path, [0.0, *accumulate(w[n] for n in path)], strict=False))
     serial, key, members = serialization_bound(g, w, lock_groups(session))
     scale = profile.time_scale or 1.0
     return {"critical_path_s": length, "critical_path_min": length / scale / 60,
-            "critical_path": [{"address": n, "s": w[n]} for n in path],
+            "critical_path": [{"address": n, "s": w[n], "earliest_s": earliest[n]} for n in path],
             "serialization_bound_s": serial, "serialization_min": serial / scale / 60,
             "serialization_key": key, "serialization_members": members,
             "lower_bound_s": max(length, serial), "total_work_s": sum(w.values())}
@@ -170,7 +179,9 @@ def print_text(args: argparse.Namespace, b: dict, runs: list[dict]) -> None:
         print(f"run {i}: {r['resources']} resources, apply ok={a['ok']} wall {a['wall_s']:.2f} s, "
               f"wall/bound {a['wall_s'] / b['lower_bound_s']:.2f}, first event -> last write "
               f"{a['first_event_to_last_write_s']:.2f} s, {a['requests']} requests ({a['writes']} writes "
-              f"{a['writes_by_method']}), errors {a['statuses_4xx_5xx']}, retries {a['retries']}")
+              f"{a['writes_by_method']}), 4xx/5xx {a['statuses_4xx_5xx']}, retries {a['retries']}")
+        print("  critical path started at (earliest possible): " + ", ".join(
+            f"{x['address']} {x['started_s']} s ({x['earliest_s']} s)" for x in a["critical_path_starts"]))
         print("  finished last: " + ", ".join(f"{x['address']} ({x['elapsed_s']} s)" for x in a["finished_last"]))
         print(f"  re-apply: ok={re_['ok']} wall {re_['wall_s']:.2f} s, {re_['requests']} requests, "
               f"{re_['writes']} writes {re_['writes_by_method']}")

@@ -167,3 +167,16 @@ def azurite_server(accounts: Sequence[str] = (), location: str | None = None, bi
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def azurite_for_tests(accounts: Sequence[str] = ()) -> Iterator[Azurite]:
+    """`azurite_server` for a pytest fixture: a missing Azurite fails the test run, never skips it."""
+    import pytest
+
+    try:
+        binary = find_azurite_blob()
+    except AzuriteMissing as exc:
+        pytest.fail(str(exc))
+    with azurite_server(accounts=accounts, binary=binary) as server:
+        yield server

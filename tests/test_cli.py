@@ -105,3 +105,13 @@ def test_graph_exports(run):
 def test_unknown_phase_is_a_clear_error(run):
     proc = run("plan", "--phase", "nope", "--plain")
     assert proc.returncode == 1 and "unknown phase 'nope'" in proc.stderr
+
+
+def test_a_broken_spec_makes_no_azure_call(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(NETWORK.read_text().replace("kind: subnet", "kind: subnett"))
+    run.sandbox.clear_requests()
+    for command in (("plan", "--plain"), ("apply", "--yes", "--plain"), ("drift",)):
+        proc = run(*command, spec=bad)
+        assert proc.returncode == 1 and "subnett" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert run.sandbox.requests() == []

@@ -2,18 +2,14 @@
 
 import pytest
 
-from tests.azurite import AzuriteMissing, azurite_server, find_azurite_blob
+from tests.azurite import azurite_for_tests
 
 BACKEND_ACCOUNT = "cmtfstate"      # tests/engine/specs/backend.yaml
 
 
 @pytest.fixture(scope="module")
 def azurite_backend():
-    try:
-        binary = find_azurite_blob()
-    except AzuriteMissing as exc:
-        pytest.fail(str(exc))
-    with azurite_server(accounts=[BACKEND_ACCOUNT], binary=binary) as server:
+    with azurite_for_tests(accounts=[BACKEND_ACCOUNT]) as server:
         yield server.account(BACKEND_ACCOUNT)
 
 

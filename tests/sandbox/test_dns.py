@@ -7,16 +7,14 @@ from __future__ import annotations
 import pytest
 from azure.core import MatchConditions
 from azure.core.exceptions import (
-    HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
 )
 
-from .test_network import RG, NetEnv, Recorder, code_of, props
+from .test_network import HOUR, RG, NetEnv, Recorder, finish, props, refused
 
 ZONE = "privatelink.vaultcore.azure.net"
-HOUR = 3600.0
 
 
 @pytest.fixture
@@ -32,15 +30,6 @@ def slow(sandbox_factory) -> NetEnv:
     return NetEnv(box)
 
 
-def finish(env: NetEnv, poller):
-    env.box.advance(2 * HOUR)
-    return poller.result()
-
-
-def refused(call) -> tuple[int, str]:
-    with pytest.raises(HttpResponseError) as err:
-        call()
-    return err.value.status_code, code_of(err.value)
 
 
 def zone(env: NetEnv, name: str = ZONE):

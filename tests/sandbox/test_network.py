@@ -85,6 +85,22 @@ def env(sandbox) -> NetEnv:
 # ---------------------------------------------------------------- LRO choreography
 
 
+
+HOUR = 3600.0
+
+
+def finish(env: NetEnv, poller):
+    """Move the sandbox clock past an hour-long operation and collect the result."""
+    env.box.advance(2 * HOUR)
+    return poller.result()
+
+
+def refused(call) -> tuple[int, str]:
+    """(status, ARM code) of a call that must fail."""
+    with pytest.raises(HttpResponseError) as err:
+        call()
+    return err.value.status_code, code_of(err.value)
+
 def test_network_put_is_201_async_operation_updating_and_delete_is_202_with_both_headers(env):
     rec = Recorder()
     env.net.virtual_networks.begin_create_or_update(RG, "vnet-lro", vnet_body("10.1.0.0/16"),

@@ -17,9 +17,20 @@ from azure.mgmt.network import NetworkManagementClient
 
 from codemie_provisioner.sandbox.types.network import BASTION_SUBNET_TOO_SMALL
 
-from .test_network import LOC, RG, NetEnv, Recorder, bastion_body, code_of, props, vnet_body
+from .test_network import (
+    HOUR,
+    LOC,
+    RG,
+    NetEnv,
+    Recorder,
+    bastion_body,
+    code_of,
+    finish,
+    props,
+    refused,
+    vnet_body,
+)
 
-HOUR = 3600.0
 PREFIXES = [f"10.0.{i}.0/24" for i in range(8)]
 
 
@@ -36,15 +47,6 @@ def slow(sandbox_factory) -> NetEnv:
     return NetEnv(box)
 
 
-def finish(env: NetEnv, poller):
-    env.box.advance(2 * HOUR)
-    return poller.result()
-
-
-def refused(call) -> tuple[int, str]:
-    with pytest.raises(HttpResponseError) as err:
-        call()
-    return err.value.status_code, code_of(err.value)
 
 
 # ---------------------------------------------------------------- one write at a time per VNet

@@ -19,7 +19,7 @@ import pytest
 from state_worker import container_client, open_store
 
 from codemie_provisioner.state import LockInfo, StateStore
-from tests.azurite import AzuriteMissing, azurite_server, find_azurite_blob
+from tests.azurite import azurite_for_tests
 
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("state_worker.py")
@@ -29,11 +29,7 @@ SHORT_LEASE = {"local": 3.0, "blob": 15.0}
 
 @pytest.fixture(scope="session")
 def azurite():
-    try:
-        binary = find_azurite_blob()
-    except AzuriteMissing as exc:
-        pytest.fail(str(exc))
-    with azurite_server(accounts=["codemiestate"], binary=binary) as server:
+    with azurite_for_tests(accounts=["codemiestate"]) as server:
         yield server
 
 
