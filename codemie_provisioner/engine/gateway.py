@@ -58,10 +58,29 @@ class Target:
 
 
 def azure_target(subscription_id: str, tenant_id: str | None = None) -> Target:
-    """Real Azure through DefaultAzureCredential (environment, managed identity, Azure CLI, ...)."""
+    """Real Azure through DefaultAzureCredential (environment, managed identity, Azure CLI, ...).
+
+    The tenant (Key Vault needs it) comes from the argument, AZURE_TENANT_ID, or the caller's own token."""
+    import os
+
     from azure.identity import DefaultAzureCredential
 
-    return Target(subscription_id=subscription_id, credential=DefaultAzureCredential(), tenant_id=tenant_id)
+    credential = DefaultAzureCredential()
+    tenant = tenant_id or os.environ.get("AZURE_TENANT_ID") or tenant_of_token(
+        credential.get_token("https://management.azure.com/.default").token)
+    return Target(subscription_id=subscription_id, credential=credential, tenant_id=tenant)
+
+
+def tenant_of_token(token: str) -> str | None:
+    """The `tid` claim of an Entra ID access token (read, not verified: it only names our own tenant)."""
+    import base64
+
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    return claims.get("tid")
 
 
 def subscription_of(resource_id: str) -> str | None:

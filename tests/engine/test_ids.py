@@ -41,3 +41,14 @@ def test_ancestor_lookup_for_locks():
     assert ancestor_id(subnet, "Microsoft.Network/virtualNetworks") == \
         f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v"
     assert ancestor_id(subnet, "Microsoft.KeyVault/vaults") is None
+
+
+def test_tenant_comes_from_the_token_claims():
+    import base64
+    import json
+
+    from codemie_provisioner.engine.gateway import tenant_of_token
+
+    payload = base64.urlsafe_b64encode(json.dumps({"tid": "t-123", "aud": "x"}).encode()).decode().rstrip("=")
+    assert tenant_of_token(f"header.{payload}.sig") == "t-123"
+    assert tenant_of_token("not-a-jwt") is None
