@@ -28,13 +28,18 @@ class Throttle:
 
     def __init__(self, limits: dict[str, tuple[float, float]], time_scale: float = 1.0):
         speed = 1.0 / time_scale if 0 < time_scale < 1 else 1.0
+        self.speed = speed
         self.limits = {cls: (size, rate * speed) for cls, (size, rate) in limits.items()}
         self.tokens = {cls: float(size) for cls, (size, _) in limits.items()}
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
 
     def take(self, cls: str) -> tuple[int, float | None]:
-        """Spend one token: (remaining, None), or (0, seconds until one is back) when empty."""
+        """Spend one token: (remaining, None), or (0, seconds to wait) when empty.
+
+        The wait is what ARM says: whole seconds, at least one (of virtual time under a time scale). An exact
+        sub-second wait would send every waiting client back at the same instant for the one token refilled.
+        """
         with self.lock:
             self._refill()
             size, rate = self.limits.get(cls, (math.inf, math.inf))
@@ -42,7 +47,8 @@ class Throttle:
             if have >= 1:
                 self.tokens[cls] = have - 1
                 return int(min(have - 1, 1e9)), None
-            return 0, (1 - have) / rate if rate > 0 else 60.0
+            wait = (1 - have) / rate if rate > 0 else 60.0
+            return 0, max(1, math.ceil(wait * self.speed)) / self.speed
 
     def remaining(self, cls: str) -> int:
         with self.lock:

@@ -99,7 +99,7 @@ def subnets(az, vnet: str) -> dict:
 
 
 def openai_accounts(az) -> list:
-    return [a for a in az.cog.accounts.list_by_resource_group(RG) if a.kind == "OpenAI"]
+    return list(az.cog.accounts.list_by_resource_group(RG))
 
 
 def principal(az, identity: str) -> str:
@@ -370,7 +370,7 @@ def test_openai_accounts_are_private_s0_with_custom_subdomains(az):
     assert len(accounts) == OPENAI_ACCOUNTS
     for account in accounts:
         props = account.properties
-        assert (account.sku.name, account.location) == ("S0", "eastus")
+        assert (account.kind, account.sku.name, account.location) == ("OpenAI", "S0", "eastus")
         assert props.custom_sub_domain_name == account.name
         assert props.public_network_access == "Disabled" and props.network_acls.default_action == "Deny"
         assert props.disable_local_auth
