@@ -140,6 +140,7 @@ def one_run(args: argparse.Namespace, profile: Profile, bounds: dict) -> dict:
 
 
 def compute_bounds(session: Session, profile: Profile) -> dict:
+    """Both bounds for the session's deployment (seconds on the sandbox clock and realistic minutes)."""
     g = build_graph(session.deployment)
     w = node_weights(g, profile)
     length, path = critical_path(g, w)

@@ -33,7 +33,7 @@ from .kinds import KINDS, Kind
 from .plan import Plan, PlannedChange
 from .resolve import Resolver
 from .retry import RetryBudget, classify, failure_of
-from .walker import Walker
+from .walker import Walker, remaining_path
 
 
 class ResourceError(ProvisionerError):
@@ -126,6 +126,10 @@ class Engine:
         if observed is not None and plain.unknown and change.action == "noop":
             change = Change("update", [FieldChange(dotted(p), None, "(known after apply)") for p in plain.unknown])
         return k, rid, plain.body, change, observed
+
+    def lock_keys(self, address: str) -> list[str]:
+        """The keys of the Azure parents a write of this resource holds (what the walker serializes on)."""
+        return self._lock_keys(address, self._resolver())
 
     def _lock_keys(self, address: str, resolver: Resolver) -> list[str]:
         spec = self.specs[address]
@@ -253,9 +257,11 @@ class Engine:
         resolver = self._resolver()
         counts: dict[str, int] = {}
         self.sink(ev.RunStarted("apply", self.deployment.name, graph.number_of_nodes(), self.parallelism))
+        longest = remaining_path(graph, lambda a: KINDS[self.specs[a].kind].typical_s)
         walker = Walker(graph, lambda a: self._reconcile(a, resolver, ck, counts),
                         parallelism=self.parallelism, lock_keys=lambda a: self._lock_keys(a, resolver),
-                        on_skip=lambda a, why: self.sink(ev.ResourceSkipped(a, self.specs[a].kind, why)))
+                        on_skip=lambda a, why: self.sink(ev.ResourceSkipped(a, self.specs[a].kind, why)),
+                        priority=longest.__getitem__)
         walked = walker.run()
         orphans = self._orphans(ck.records(), targets)
         destroyed = self._run_destroy(ck, orphans) if orphans and walked.ok else RunResult(True)
@@ -285,19 +291,20 @@ class Engine:
         if change.action == "replace":
             ck.claim(address, {"kind": k.name, "id": rid, "op": "replace", "phase": _phase(spec)})
             self._retrying(address, lambda: self.gw.delete(k, rid))
-        resolved = resolver.body(spec)
+        exists = change.action == "update"
+        # An update never sends secret-fed fields, so it must not generate (and store over) a new secret either.
+        resolved = _without_secrets(resolver, spec) if exists else resolver.body(spec)
         if resolved.unknown:
             raise ResourceError(address, "UnknownValue", "values still unknown after their dependencies ran: "
                                 + ", ".join(dotted(p) for p in resolved.unknown))
         body = resolved.body
-        exists = change.action == "update"
         if not exists:
             for hook in k.hooks:
                 if hook in PREPARE_HOOKS:
                     body = PREPARE_HOOKS[hook](self.gw, k, rid, body,
                                                lambda m: self.sink(ev.ResourceProgress(address, m)))
         elif resolved.secret_paths:
-            body = _drop(body, resolved.secret_paths)
+            body = _drop(body, _unsent_on_update(k, resolved.secret_paths))
         ck.claim(address, {"kind": k.name, "id": rid, "op": change.action, "phase": _phase(spec),
                            "depends_on": self._deps(address)})
         return self._retrying(address, lambda: self.gw.put(k, rid, body, exists=exists))
@@ -452,6 +459,16 @@ def _without_secrets(resolver: Resolver, spec: Any):
 def _known(resolved) -> dict:
     """The desired body without unknown values and secret fields (what can be compared and stored)."""
     return _drop(resolved.body, list(resolved.unknown) + list(resolved.secret_paths))
+
+
+def _unsent_on_update(k: Kind, secret_paths: list[tuple]) -> list:
+    """What an update leaves out: every secret-fed field, and the whole immutable block around one (a VM's
+    osProfile): Azure keeps that block as created, and a copy without its secret would read as a change."""
+    out: list = []
+    for path in secret_paths:
+        block = next((imm for imm in k.immutable if dotted(path).startswith(imm + ".")), None)
+        out.append(block or path)
+    return out
 
 
 def _drop(body: dict, paths: list[str]) -> dict:

@@ -4,7 +4,9 @@ Why: independent branches (Bastion, AKS, PostgreSQL) take tens of minutes each, 
 side, while some Azure parents accept one write at a time (subnets on a VNet, pools on a cluster, model
 deployments on an OpenAI account). The walker keeps both rules by construction rather than by retries: a node
 is dispatched when all its predecessors succeeded, a worker is free, and none of its lock keys is held by a
-running node. A failure marks every descendant "skipped: upstream failed" while unrelated branches go on.
+running node. Among ready nodes, the one with the longest remaining path (by `priority`) goes first, so a
+30-minute Bastion never waits behind a queue of quick resources. A failure marks every descendant "skipped:
+upstream failed" while unrelated branches go on.
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ class Walker:
     def __init__(self, graph: nx.DiGraph, work: Callable[[Node], object], *, parallelism: int = 8,
                  lock_keys: Callable[[Node], Iterable[str]] | None = None,
                  on_skip: Callable[[Node, str], None] | None = None,
+                 priority: Callable[[Node], float] | None = None,
                  stop: threading.Event | None = None):
         self.graph = graph
         self.work = work
         self.parallelism = max(1, parallelism)
         self.lock_keys = lock_keys or (lambda _n: ())
         self.on_skip = on_skip or (lambda _n, _r: None)
+        self.priority = priority or (lambda _n: 0.0)
         self.stop = stop or threading.Event()
 
     def run(self) -> WalkResult:
@@ -65,6 +69,7 @@ class Walker:
         return result
 
     def _dispatch(self, pool, ready: list, running: dict, held: set[str]) -> None:
+        ready.sort(key=self.priority, reverse=True)
         for node in list(ready):
             if len(running) >= self.parallelism or self.stop.is_set():
                 return
@@ -94,3 +99,11 @@ class Walker:
     def _skip(self, node: Node, reason: str, result: WalkResult) -> None:
         result.skipped[node] = reason
         self.on_skip(node, reason)
+
+
+def remaining_path(graph: nx.DiGraph, weight: Callable[[Node], float]) -> dict[Node, float]:
+    """For each node, its own weight plus the heaviest path after it (the walker's priority)."""
+    out: dict[Node, float] = {}
+    for node in reversed(list(nx.topological_sort(graph))):
+        out[node] = weight(node) + max((out[s] for s in graph.successors(node)), default=0.0)
+    return out

@@ -68,3 +68,17 @@ def test_failure_skips_only_descendants():
     assert set(result.skipped) == {"s1", "s2", "s3", "aks"}
     assert skipped["aks"] == "upstream failed: vnet"
     assert {"rg", "kv", "secret"} <= set(result.done)
+
+
+def test_longest_remaining_path_goes_first():
+    from codemie_provisioner.engine.walker import remaining_path
+
+    g = nx.DiGraph()
+    g.add_edges_from([("vnet", "quick1"), ("vnet", "quick2"), ("vnet", "bastion_subnet"),
+                      ("bastion_subnet", "bastion")])
+    weight = {"vnet": 5, "quick1": 5, "quick2": 5, "bastion_subnet": 7, "bastion": 1800}.__getitem__
+    longest = remaining_path(g, weight)
+    assert longest["vnet"] == 1812 and longest["bastion_subnet"] == 1807
+    order = []
+    Walker(g, order.append, parallelism=1, priority=longest.__getitem__).run()
+    assert order[:3] == ["vnet", "bastion_subnet", "bastion"]
