@@ -89,10 +89,9 @@ def lock_groups(session: Session) -> dict[str, list[str]]:
     """Lock key -> addresses whose writes the engine serializes on it (the kinds table's `lock` facts and lock
     hooks, which mirror Azure's parent locks). Keys held by a single resource serialize nothing."""
     eng = session.engine
-    resolver = eng._resolver()
     groups: dict[str, list[str]] = {}
     for address in eng.specs:
-        for key in set(eng._lock_keys(address, resolver)):
+        for key in set(eng.lock_keys(address)):
             groups.setdefault(key, []).append(address)
     return {k: v for k, v in groups.items() if len(v) > 1}
 
