@@ -15,6 +15,7 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from ..spec.markers import is_known
 from .gateway import Gateway
 from .ids import ancestor_id, split_scope
 from .kinds import Kind
@@ -31,9 +32,13 @@ def adopt_role_assignment(gw: Gateway, k: Kind, rid: str, desired: dict) -> tupl
     scope, _ = split_scope(rid)
     props = desired.get("properties", {})
     principal, role = props.get("principalId"), str(props.get("roleDefinitionId", "")).lower()
-    if not principal or not role:
-        return None
-    for item in gw.operations(k, rid).list_for_scope(scope, filter=f"principalId eq '{principal}'"):
+    if not principal or not role or not is_known(principal):
+        return None                     # a principal created by this run cannot hold an assignment yet
+    try:
+        items = list(gw.operations(k, rid).list_for_scope(scope, filter=f"principalId eq '{principal}'"))
+    except ResourceNotFoundError:
+        return None                     # the scope itself does not exist yet
+    for item in items:
         same_scope = (item.scope or "").lower() == scope.lower()
         same_role = (item.role_definition_id or "").lower().rsplit("/", 1)[-1] == role.rsplit("/", 1)[-1]
         if same_scope and same_role:
@@ -63,7 +68,8 @@ def recover_soft_deleted(gw: Gateway, k: Kind, rid: str, desired: dict, say: Cal
     elif k.soft_delete == "cognitive":
         props["restore"] = True
     body["properties"] = props
-    say(f"{name} is soft-deleted; recovering it (otherwise: {SOFT_DELETE[k.soft_delete]})")
+    hint = SOFT_DELETE[k.soft_delete].format(name=name, rg=rid.split("/")[4], loc=location)
+    say(f"{name} is soft-deleted; recovering it (otherwise: {hint})")
     return body
 
 

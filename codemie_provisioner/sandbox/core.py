@@ -131,7 +131,7 @@ class Cloud:
         self.log.record({"method": req.method, "path": req.path, "api_version": req.query.get("api-version"),
                          "status": ans.status, "ms": round((time.perf_counter() - started) * 1000, 3),
                          "ts": time.time(), "client_request_id": req.headers.get("x-ms-client-request-id"),
-                         "write": req.method in ("PUT", "PATCH", "DELETE", "POST")})
+                         "write": req.method in ("PUT", "PATCH", "DELETE", "POST"), "code": error_code(ans)})
         return ans
 
     def _serve(self, req: Request) -> Answer:
@@ -255,6 +255,13 @@ def parse_json(raw: bytes):
     except ValueError:
         raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
                        "deserialized.") from None
+
+
+def error_code(ans: Answer) -> str | None:
+    """The ARM error code of an error answer (kept in the request log: a 429 throttle and a 429 transient
+    failure differ only by it)."""
+    error = ans.body.get("error") if ans.status >= 400 and isinstance(ans.body, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
 
 
 def error_answer(err: ArmError) -> Answer:
