@@ -87,6 +87,8 @@ class Engine:
         self.specs = {n: self.graph.nodes[n]["spec"] for n in self.graph.nodes}
         self.gw = Gateway(target)
         self.secrets = secrets
+        target.gate.on_throttle = lambda s: self.sink(ev.Message(
+            "warning", f"Azure is throttling this subscription: every request waits {s:.1f} s"))
         self._sleep = time.sleep
 
     # ---- shared steps -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from .ids import call_args
 from .kinds import CLIENTS, Kind
-from .retry import TransportRetryPolicy
+from .retry import ThrottleGate, TransportRetryPolicy
 
 TERMINAL = {"succeeded", "failed", "canceled", "cancelled"}
 
@@ -44,11 +44,13 @@ class Target:
     transport_retries: int = 10
     sandbox: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    gate: ThrottleGate = field(default_factory=ThrottleGate)
 
     def client_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"retry_policy": TransportRetryPolicy(
             retry_total=self.transport_retries, retry_status=self.transport_retries,
-            retry_backoff_factor=0.8 * max(self.time_scale, 0.01), retry_backoff_max=60)}
+            retry_backoff_factor=0.8 * max(self.time_scale, 0.01), retry_backoff_max=60),
+            "per_retry_policies": [self.gate]}
         if self.base_url:
             kw["base_url"] = self.base_url
             kw["credential_scopes"] = [self.base_url.rstrip("/") + "/.default"]

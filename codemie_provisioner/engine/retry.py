@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from azure.core.exceptions import HttpResponseError
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.policies import HTTPPolicy, RetryPolicy
 
 TRANSPORT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -33,6 +36,57 @@ class TransportRetryPolicy(RetryPolicy):
         if response.http_response.status_code not in TRANSPORT_STATUSES:
             return False
         return super().is_retry(settings, response)
+
+
+class ThrottleGate(HTTPPolicy):
+    """Slows the whole run, not one request, when Azure throttles.
+
+    ARM's buckets are per subscription, so when one request gets a 429 every other worker would get one too:
+    each retrying on its own wakes at the same moment and starves the rest. The gate (one per target, in every
+    client's pipeline, inside the retry loop) holds every request until the Retry-After has passed, with a little
+    jitter so the herd does not return at once. It never retries anything itself.
+    """
+
+    def __init__(self, on_throttle: Callable[[float], None] | None = None, rng: random.Random | None = None):
+        super().__init__()
+        self._resume = 0.0
+        self._mu = threading.Lock()
+        self._rng = rng or random.Random()
+        self.on_throttle = on_throttle
+        self.hits = 0
+
+    def send(self, request):
+        with self._mu:
+            wait = self._resume - time.monotonic()
+            if wait > 0:
+                wait += self._rng.uniform(0, 0.2 * wait)
+        if wait > 0:
+            time.sleep(wait)
+        response = self.next.send(request)
+        if response.http_response.status_code == 429:
+            self._hold(retry_after_s(response.http_response.headers) or 1.0)
+        return response
+
+    def _hold(self, seconds: float) -> None:
+        with self._mu:
+            now = time.monotonic()
+            new_pause = self._resume <= now
+            self._resume = max(self._resume, now + seconds)
+            self.hits += 1
+        if new_pause and self.on_throttle is not None:
+            self.on_throttle(seconds)
+
+
+def retry_after_s(headers) -> float | None:
+    """Seconds from Retry-After (seconds) or retry-after-ms / x-ms-retry-after-ms, as azure-core reads them."""
+    for name, scale in (("retry-after", 1.0), ("retry-after-ms", 0.001), ("x-ms-retry-after-ms", 0.001)):
+        value = headers.get(name)
+        if value:
+            try:
+                return float(value) * scale
+            except ValueError:
+                return None
+    return None
 
 
 CLASSES: dict[str, frozenset[str]] = {

@@ -141,3 +141,15 @@ def test_removed_from_the_spec_means_deleted(sandbox, tmp_path):
         assert sorted(c.address for c in plan.changes if c.action == "delete") == ["subnets[6]", "subnets[7]"]
         assert s.apply(plan).ok
         assert not s.plan().has_changes
+
+
+def test_throttling_slows_the_whole_run_instead_of_starving_workers(sandbox_factory, tmp_path):
+    sb = sandbox_factory(throttling={"writes": [2, 4], "reads": [4, 8], "deletes": [50, 10]})
+    rec = Recorder()
+    with session(sb, tmp_path, sink=rec, parallelism=8) as s:
+        result = s.apply()
+    assert result.ok, result.failed
+    throttled = [r for r in sb.requests() if r["status"] == 429]
+    assert throttled, "the buckets are smaller than the workers: Azure must have throttled"
+    assert [m for m in rec.of(ev.Message) if "throttling" in m.text]
+    assert rec.of(ev.ResourceRetry) == []          # the transport owns 429s; the engine never stacks a retry
