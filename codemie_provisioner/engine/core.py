@@ -23,13 +23,15 @@ import networkx as nx
 from .. import events as ev
 from .._version import __version__
 from ..errors import ProvisionerError
-from ..spec.markers import SecretRef, is_known, iter_markers
+from . import bodies
 from .checkpoint import Checkpointer
-from .diff import MISSING, Change, FieldChange, decide, dotted, drop_path, get_path, strip_write_only
+from .diff import MISSING, Change, FieldChange, decide, dotted, get_path, strip_write_only
+from .drift import DriftItem, find_drift
 from .gateway import TERMINAL, Gateway, Target
 from .hooks import LOCK_HOOKS, OBSERVE_HOOKS, PREPARE_HOOKS
 from .ids import ancestor_id
 from .kinds import KINDS, Kind
+from .outputs import compute_outputs
 from .plan import Plan, PlannedChange
 from .resolve import Resolver
 from .retry import RetryBudget, classify, failure_of
@@ -55,15 +57,6 @@ class RunResult:
     failed: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     serial: int | None = None
-
-
-@dataclass
-class DriftItem:
-    address: str
-    kind: str
-    id: str
-    status: str                      # changed | missing
-    fields: list[dict] = field(default_factory=list)
 
 
 def who(operation: str) -> dict[str, Any]:
@@ -119,12 +112,12 @@ class Engine:
         spec = self.specs[address]
         k = KINDS[spec.kind]
         rid = (record or {}).get("id") or resolver.id_of(address)
-        plain = _without_secrets(resolver, spec)
+        plain = bodies.without_secrets(resolver, spec)
         rid, observed = self._observe(k, rid, plain.body)
         observed = self._settled(k, rid, observed)
         if observed is not None:
             resolver.observed[address] = observed
-        change = decide(_known(plain), observed, k)
+        change = decide(bodies.known(plain), observed, k)
         if observed is not None and plain.unknown and change.action == "noop":
             change = Change("update", [FieldChange(dotted(p), None, "(known after apply)") for p in plain.unknown])
         return k, rid, plain.body, change, observed
@@ -137,26 +130,21 @@ class Engine:
         spec = self.specs[address]
         k = KINDS[spec.kind]
         rid = resolver.id_of(address)
-        keys: list[str] = []
-        if k.lock == "self":
-            keys.append(rid.lower())
-        elif k.lock:
-            anc = ancestor_id(rid, KINDS[k.lock].arm_type)
-            keys.append((anc or rid).lower())
+        keys = parent_lock_keys(k, rid)
         for hook in k.hooks:
             if hook in LOCK_HOOKS:
-                keys += LOCK_HOOKS[hook](rid, _without_secrets(resolver, spec).body)
+                keys += LOCK_HOOKS[hook](rid, bodies.without_secrets(resolver, spec).body)
         return keys
 
     # ---- plan ------------------------------------------------------------------------------------------
     def plan(self, targets: list[str] | None = None, destroy: bool = False) -> Plan:
-        snap = _latest(self.store)
+        snap = latest_doc(self.store)
         records = (snap or {}).get("resources", {})
         graph = self._graph_for(targets)
         resolver = self._resolver()
         changes: dict[str, PlannedChange] = {}
         if destroy:
-            order = self._destroy_order(records, targets)
+            order = destroy_order(records, targets)
             changes = {a: PlannedChange(a, records[a]["kind"], records[a]["id"], "delete", reason="destroy",
                                         phase=records[a].get("phase", "")) for a in order}
         else:
@@ -184,21 +172,7 @@ class Engine:
         gone = [a for a in records if a not in self.specs]
         if targets:
             gone = [a for a in gone if a in targets]
-        return self._destroy_order({a: records[a] for a in gone}, None)
-
-    def _destroy_order(self, records: dict, targets: list[str] | None) -> list[str]:
-        g = nx.DiGraph()
-        g.add_nodes_from(records)
-        for address, rec in records.items():
-            for dep in rec.get("depends_on", []):
-                if dep in records:
-                    g.add_edge(dep, address)
-        if targets:
-            keep = set(targets)
-            for t in targets:
-                keep |= nx.descendants(g, t) if t in g else set()
-            g = g.subgraph(keep).copy()
-        return list(reversed(list(nx.topological_sort(g))))
+        return destroy_order({a: records[a] for a in gone}, None)
 
     def deployment_hash(self) -> str:
         from ..spec import spec_hash
@@ -211,7 +185,7 @@ class Engine:
         targets = list(plan.targets) if plan and plan.targets else targets
         started = time.monotonic()
         with self.store.lock(who("destroy" if plan and plan.destroy else "apply"), wait=lock_wait_s) as lock:
-            snap = _latest(self.store)
+            snap = latest_doc(self.store)
             if plan is not None:
                 self._check_plan(plan, snap)
             ck = self._checkpointer(snap, lock)
@@ -228,9 +202,9 @@ class Engine:
     def destroy(self, targets: list[str] | None = None, *, lock_wait_s: float = 5.0) -> RunResult:
         started = time.monotonic()
         with self.store.lock(who("destroy"), wait=lock_wait_s) as lock:
-            snap = _latest(self.store)
+            snap = latest_doc(self.store)
             ck = self._checkpointer(snap, lock)
-            order = self._destroy_order((snap or {}).get("resources", {}), targets)
+            order = destroy_order((snap or {}).get("resources", {}), targets)
             result = self._run_destroy(ck, order)
             ck.set_outputs({} if not ck.records() else self._outputs(ck))
             ck.flush("destroy")
@@ -291,11 +265,11 @@ class Engine:
                ck: Checkpointer) -> dict:
         spec = self.specs[address]
         if change.action == "replace":
-            ck.claim(address, {"kind": k.name, "id": rid, "op": "replace", "phase": _phase(spec)})
+            ck.claim(address, {"kind": k.name, "id": rid, "op": "replace", "phase": bodies.phase(spec)})
             self._retrying(address, lambda: self.gw.delete(k, rid))
         exists = change.action == "update"
         # An update never sends secret-fed fields, so it must not generate (and store over) a new secret either.
-        resolved = _without_secrets(resolver, spec) if exists else resolver.body(spec)
+        resolved = bodies.without_secrets(resolver, spec) if exists else resolver.body(spec)
         if resolved.unknown:
             raise ResourceError(address, "UnknownValue", "values still unknown after their dependencies ran: "
                                 + ", ".join(dotted(p) for p in resolved.unknown))
@@ -306,8 +280,8 @@ class Engine:
                     body = PREPARE_HOOKS[hook](self.gw, k, rid, body,
                                                lambda m: self.sink(ev.ResourceProgress(address, m)))
         elif resolved.secret_paths:
-            body = _drop(body, _unsent_on_update(k, resolved.secret_paths))
-        ck.claim(address, {"kind": k.name, "id": rid, "op": change.action, "phase": _phase(spec),
+            body = bodies.drop(body, bodies.unsent_on_update(k, resolved.secret_paths))
+        ck.claim(address, {"kind": k.name, "id": rid, "op": change.action, "phase": bodies.phase(spec),
                            "depends_on": self._deps(address)})
         return self._retrying(address, lambda: self.gw.put(k, rid, body, exists=exists))
 
@@ -333,13 +307,13 @@ class Engine:
 
     def _record(self, address: str, k: Kind, rid: str, resolver: Resolver, final: dict) -> dict:
         spec = self.specs[address]
-        plain = _without_secrets(resolver, spec)
-        managed = strip_write_only(_known(plain), k)
+        plain = bodies.without_secrets(resolver, spec)
+        managed = strip_write_only(bodies.known(plain), k)
         outputs = {p: get_path(final, p) for p in k.outputs}
         outputs = {p: v for p, v in outputs.items() if v is not MISSING}
         return {"kind": k.name, "id": final.get("id") or rid, "status": "applied", "managed": managed,
-                "outputs": _plain(outputs), "depends_on": self._deps(address), "phase": _phase(spec),
-                "secrets": sorted({_secret_name(m) for m in _secret_markers(spec.body)})}
+                "outputs": bodies.plain(outputs), "depends_on": self._deps(address), "phase": bodies.phase(spec),
+                "secrets": sorted({bodies.secret_name(m) for m in bodies.secret_markers(spec.body)})}
 
     def _deps(self, address: str) -> list[str]:
         return sorted(self.graph.predecessors(address)) if address in self.graph else []
@@ -356,18 +330,9 @@ class Engine:
         counts: dict[str, int] = {}
         self.sink(ev.RunStarted("destroy", self.deployment.name, g.number_of_nodes(), self.parallelism))
         walker = Walker(g, lambda a: self._delete_one(a, records[a], ck, counts), parallelism=self.parallelism,
-                        lock_keys=lambda a: self._delete_lock_keys(records[a]),
+                        lock_keys=lambda a: parent_lock_keys(KINDS[records[a]["kind"]], records[a]["id"]),
                         on_skip=lambda a, why: self.sink(ev.ResourceSkipped(a, records[a]["kind"], why)))
         return _result(walker.run(), counts, RunResult(True))
-
-    def _delete_lock_keys(self, record: dict) -> list[str]:
-        k = KINDS[record["kind"]]
-        if not k.lock:
-            return []
-        if k.lock == "self":
-            return [record["id"].lower()]
-        anc = ancestor_id(record["id"], KINDS[k.lock].arm_type)
-        return [(anc or record["id"]).lower()]
 
     def _delete_one(self, address: str, record: dict, ck: Checkpointer, counts: dict) -> None:
         k = KINDS[record["kind"]]
@@ -386,135 +351,51 @@ class Engine:
     # ---- drift -------------------------------------------------------------------------------------------
     def drift(self, targets: list[str] | None = None) -> list[DriftItem]:
         """Live Azure against the last snapshot, on the managed fields only. Never writes."""
-        from .diff import compare
-
-        snap = _latest(self.store)
-        records = (snap or {}).get("resources", {})
-        wanted = [a for a in records if not targets or a in targets]
-
-        def check(address: str) -> DriftItem | None:
-            rec = records[address]
-            k = KINDS[rec["kind"]]
-            observed = self.gw.observe(k, rec["id"])
-            if observed is None:
-                return DriftItem(address, k.name, rec["id"], "missing")
-            changes = compare(rec.get("managed", {}), observed, k)
-            if not changes:
-                return None
-            return DriftItem(address, k.name, rec["id"], "changed", [c.to_dict() for c in changes])
-
-        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
-            found = [d for d in pool.map(check, wanted) if d is not None]
+        found = find_drift(self.gw, latest_doc(self.store), targets, self.parallelism)
         for d in found:
             self.sink(ev.DriftFound(d.address, d.kind, d.status, d.fields))
         return found
 
     # ---- outputs -----------------------------------------------------------------------------------------
     def _outputs(self, ck: Checkpointer) -> dict:
-        spec_outputs = getattr(self.deployment, "outputs", None) or {}
-        if not spec_outputs:
-            return {}
         resolver = self._resolver()
         resolver.secret_value = None
-        for address, rec in ck.records().items():
-            if address in self.specs and rec.get("status") == "applied":
-                resolver.ids[address] = rec["id"]
-                resolver.observed[address] = _observed_from_record(rec)
-        out = {}
-        for name, value in spec_outputs.items():
-            secret = next((m for m in iter_markers(value) if isinstance(m, SecretRef)), None)
-            got = resolver.value(value)
-            out[name] = self._secret_ref(secret, resolver) if secret else (got if is_known(got) else None)
-        return out
-
-    def _secret_ref(self, marker: SecretRef, resolver: Resolver) -> dict:
-        """Where a secret output lives: the vault and the secret's name in it (never the value)."""
-        spec = self.deployment.secrets[marker.name]
-        vault_id = resolver.id_of(spec.vault) if spec.vault else str(resolver.value(spec.vault_id))
-        return {"secretRef": {"secret": marker.name, "vault_id": vault_id,
-                              "name": str(resolver.value(spec.secret_name))}}
+        return compute_outputs(self.deployment, resolver, ck.records())
 
 
-def _observed_from_record(rec: dict) -> dict:
-    """What the snapshot knows of a resource's body: its managed fields plus the outputs kept."""
-    import copy
-
-    body = copy.deepcopy(rec.get("managed", {}))
-    for path, value in rec.get("outputs", {}).items():
-        cur = body
-        parts = path.split(".")
-        for part in parts[:-1]:
-            cur = cur.setdefault(part, {})
-        cur[parts[-1]] = value
-    body.setdefault("id", rec["id"])
-    return body
+def parent_lock_keys(k: Kind, rid: str) -> list[str]:
+    """The Azure parent whose writes this resource's write must not overlap (the kinds table's `lock`)."""
+    if k.lock == "self":
+        return [rid.lower()]
+    if k.lock:
+        return [(ancestor_id(rid, KINDS[k.lock].arm_type) or rid).lower()]
+    return []
 
 
-def _without_secrets(resolver: Resolver, spec: Any):
-    saved, resolver.secret_value = resolver.secret_value, None
-    try:
-        return resolver.body(spec)
-    finally:
-        resolver.secret_value = saved
+def destroy_order(records: dict, targets: list[str] | None) -> list[str]:
+    """Dependants before what they depend on (from each record's depends_on); with targets, only those and
+    what depends on them."""
+    g = nx.DiGraph()
+    g.add_nodes_from(records)
+    for address, rec in records.items():
+        g.add_edges_from((dep, address) for dep in rec.get("depends_on", []) if dep in records)
+    if targets:
+        keep = set(targets)
+        for t in targets:
+            keep |= nx.descendants(g, t) if t in g else set()
+        g = g.subgraph(keep).copy()
+    return list(reversed(list(nx.topological_sort(g))))
 
 
-def _known(resolved) -> dict:
-    """The desired body without unknown values and secret fields (what can be compared and stored)."""
-    return _drop(resolved.body, list(resolved.unknown) + list(resolved.secret_paths))
-
-
-def _unsent_on_update(k: Kind, secret_paths: list[tuple]) -> list:
-    """What an update leaves out: every secret-fed field, and the whole immutable block around one (a VM's
-    osProfile): Azure keeps that block as created, and a copy without its secret would read as a change."""
-    out: list = []
-    for path in secret_paths:
-        block = next((imm for imm in k.immutable if dotted(path).startswith(imm + ".")), None)
-        out.append(block or path)
-    return out
-
-
-def _drop(body: dict, paths: list[str]) -> dict:
-    import copy
-
-    clean = copy.deepcopy(body)
-    for path in paths:
-        drop_path(clean, path)
-    return _strip_unknown(clean)
-
-
-def _strip_unknown(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_unknown(v) for k, v in value.items() if is_known(v)}
-    return value
-
-
-def _plain(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=str))
-
-
-def _phase(spec: Any) -> str:
-    return getattr(spec, "phase", "") or ""
-
-
-def _secret_markers(value: Any) -> list[SecretRef]:
-    return [m for m in iter_markers(value) if isinstance(m, SecretRef)]
-
-
-def _secret_name(marker: Any) -> str:
-    return getattr(marker, "name", str(marker))
-
-
-def _needed(graph: nx.DiGraph, node: str, wanted: set[str]) -> bool:
-    return any(d in wanted for d in nx.descendants(graph, node))
-
-
-def _latest(store: Any) -> dict | None:
+def latest_doc(store: Any) -> dict | None:
     snap = store.latest()
     if snap is None:
         return None
     return snap if isinstance(snap, dict) else snap.to_dict()
+
+
+def _needed(graph: nx.DiGraph, node: str, wanted: set[str]) -> bool:
+    return any(d in wanted for d in nx.descendants(graph, node))
 
 
 def _result(walked, counts: dict, destroyed: RunResult) -> RunResult:
@@ -524,4 +405,3 @@ def _result(walked, counts: dict, destroyed: RunResult) -> RunResult:
     for key, n in destroyed.counts.items():
         merged[key] = merged.get(key, 0) + n
     return RunResult(ok=not failed and not skipped, counts=merged, failed=failed, skipped=skipped)
-

@@ -50,7 +50,7 @@ class Target:
         kw: dict[str, Any] = {"retry_policy": TransportRetryPolicy(
             retry_total=self.transport_retries, retry_status=self.transport_retries,
             retry_backoff_factor=0.8 * max(self.time_scale, 0.01), retry_backoff_max=60),
-            "per_retry_policies": [self.gate]}
+            "per_retry_policies": [self.gate.policy()]}
         if self.base_url:
             kw["base_url"] = self.base_url
             kw["credential_scopes"] = [self.base_url.rstrip("/") + "/.default"]

@@ -38,36 +38,35 @@ class TransportRetryPolicy(RetryPolicy):
         return super().is_retry(settings, response)
 
 
-class ThrottleGate(HTTPPolicy):
+class ThrottleGate:
     """Slows the whole run, not one request, when Azure throttles.
 
     ARM's buckets are per subscription, so when one request gets a 429 every other worker would get one too:
-    each retrying on its own wakes at the same moment and starves the rest. The gate (one per target, in every
-    client's pipeline, inside the retry loop) holds every request until the Retry-After has passed, with a little
-    jitter so the herd does not return at once. It never retries anything itself.
+    each retrying on its own wakes at the same moment and starves the rest. The gate (one per target) holds
+    every request of every client until the Retry-After has passed, with a little jitter so the herd does not
+    return at once. It never retries anything itself. Each client gets its own `policy()` (a pipeline policy
+    object belongs to exactly one pipeline); they share this gate's state.
     """
 
     def __init__(self, on_throttle: Callable[[float], None] | None = None, rng: random.Random | None = None):
-        super().__init__()
         self._resume = 0.0
         self._mu = threading.Lock()
         self._rng = rng or random.Random()
         self.on_throttle = on_throttle
         self.hits = 0
 
-    def send(self, request):
+    def policy(self) -> HTTPPolicy:
+        return _GatePolicy(self)
+
+    def wait(self) -> None:
         with self._mu:
             wait = self._resume - time.monotonic()
             if wait > 0:
                 wait += self._rng.uniform(0, 0.2 * wait)
         if wait > 0:
             time.sleep(wait)
-        response = self.next.send(request)
-        if response.http_response.status_code == 429:
-            self._hold(retry_after_s(response.http_response.headers) or 1.0)
-        return response
 
-    def _hold(self, seconds: float) -> None:
+    def hold(self, seconds: float) -> None:
         with self._mu:
             now = time.monotonic()
             new_pause = self._resume <= now
@@ -75,6 +74,21 @@ class ThrottleGate(HTTPPolicy):
             self.hits += 1
         if new_pause and self.on_throttle is not None:
             self.on_throttle(seconds)
+
+
+class _GatePolicy(HTTPPolicy):
+    """One client's door through the shared gate (runs inside the retry loop, before authentication)."""
+
+    def __init__(self, gate: ThrottleGate):
+        super().__init__()
+        self.gate = gate
+
+    def send(self, request):
+        self.gate.wait()
+        response = self.next.send(request)
+        if response.http_response.status_code == 429:
+            self.gate.hold(retry_after_s(response.http_response.headers) or 1.0)
+        return response
 
 
 def retry_after_s(headers) -> float | None:
