@@ -47,7 +47,8 @@ class Resolver:
 
     def _build_id(self, spec: Any) -> str:
         k = KINDS[spec.kind]
-        sub = getattr(spec, "subscription", None) or self.subscription_id
+        sub = str(self._known(spec.subscription, spec)) if getattr(spec, "subscription", None) else \
+            self.subscription_id
         return build_id(k, self.name_of(spec), subscription_id=sub, rg_id=self._rg(spec, sub),
                         parent_id=self._container(spec.parent, getattr(spec, "parent_id", None)),
                         scope_id=self._container(spec.scope, getattr(spec, "scope_id", None)))

@@ -176,7 +176,8 @@ class Cloud:
 
     def _route(self, ctx: RequestCtx, body) -> Answer:
         sub = ids.subscription_of(ctx.path)
-        if sub and sub.lower() != self.subscription_id.lower():
+        known = {self.subscription_id.lower(), *(x.lower() for x in self.profile.settings.get("subscriptions", []))}
+        if sub and sub.lower() not in known:
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
         for method, pattern, fn in ROUTES:
             found = pattern.fullmatch(ctx.path) if method == ctx.method else None

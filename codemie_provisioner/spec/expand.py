@@ -172,7 +172,19 @@ class Expander:
             key=each_key, parent=links["parent"][0], parent_id=links["parent"][1],
             resource_group=links["resource_group"][0], resource_group_name=links["resource_group"][1],
             scope=links["scope"][0], scope_id=links["scope"][1],
+            subscription=self._subscription(field("subscription"), d, label),
             depends_on=self._depends_on(field("depends_on"), (*d.base, "depends_on"), label))
+
+    def _subscription(self, value: Any, d: Declared, label: str) -> Any:
+        """Only a resource group names its subscription; what it holds follows it through its id."""
+        if value in (None, ""):
+            return None
+        if d.decl.kind != "resource_group":
+            raise self.source.error((*d.base, "subscription"), f"{label}only a resource_group takes a "
+                                    "subscription; other resources follow their group")
+        if isinstance(value, str) and not re.fullmatch(r"[0-9a-fA-F-]{36}", value):
+            raise self.source.error((*d.base, "subscription"), f"{label}'{value}' is not a subscription id")
+        return value
 
     def _name(self, name: Any, d: Declared, label: str) -> Any:
         path = (*d.base, "name")

@@ -89,12 +89,13 @@ def _cidrsubnet(prefix: Any, newbits: Any, netnum: Any) -> str:
     return f"{ipaddress.ip_address(first) if net.version == 4 else ipaddress.IPv6Address(first)}/{new_len}"
 
 
-def _role(name: Any) -> Template:
+def _role(name: Any, subscription: Any = "") -> Template:
+    """A built-in role's definition id, in the target's subscription or (second argument) another one."""
     guid = _ROLES_LOWER.get(to_text(name).lower())
     if guid is None:
         raise FunctionError(f"role(): unknown built-in role '{name}' (known: {', '.join(sorted(ROLES))})")
-    return Template(("/subscriptions/", ContextRef("subscription_id"),
-                     "/providers/Microsoft.Authorization/roleDefinitions/", guid))
+    sub = to_text(subscription) or ContextRef("subscription_id")
+    return Template(("/subscriptions/", sub, "/providers/Microsoft.Authorization/roleDefinitions/", guid))
 
 
 # name -> (function, minimum args, maximum args or None)
@@ -103,7 +104,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "lower": (_lower, 1, 1),
     "join": (_join, 2, 2),
     "cidrsubnet": (_cidrsubnet, 3, 3),
-    "role": (_role, 1, 1),
+    "role": (_role, 1, 2),
 }
 
 

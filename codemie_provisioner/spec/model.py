@@ -60,6 +60,7 @@ class ResourceSpec:
     parent_id: Any = None
     resource_group_name: Any = None
     scope_id: Any = None
+    subscription: Any = None          # resource groups only: another subscription (empty = the target's)
     depends_on: tuple[str, ...] = ()
 
     @property
@@ -74,7 +75,8 @@ class ResourceSpec:
         data = {"address": self.address, "phase": self.phase, "kind": self.kind, "name": self.name,
                 "parent": self.parent, "resource_group": self.resource_group, "scope": self.scope,
                 "parent_id": self.parent_id, "resource_group_name": self.resource_group_name,
-                "scope_id": self.scope_id, "body": self.body, "depends_on": list(self.depends_on)}
+                "scope_id": self.scope_id, "subscription": self.subscription, "body": self.body,
+                "depends_on": list(self.depends_on)}
         return to_data({k: v for k, v in data.items() if v is not None})
 
 

@@ -59,6 +59,7 @@ class ResourceDecl(_Strict):
     parent: Any = None
     resource_group: Any = None
     scope: Any = None
+    subscription: Any = None
     location: Any = None
     tags: Any = None
     sku: Any = None

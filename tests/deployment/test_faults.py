@@ -75,12 +75,13 @@ def bury(sb: Sandbox, ids: dict[str, str]) -> None:
     kv.vaults.begin_create_or_update(rg, vault, {"location": "westeurope", "properties": {
         "tenantId": sb.tenant_id, "sku": {"family": "A", "name": "standard"}, "enableSoftDelete": True}}).result()
     kv.vaults.delete(rg, vault)
-    account = name_of(ids[OPENAI])[1]
+    ai_rg, account = name_of(ids[OPENAI])
+    sb.client(ResourceManagementClient).resource_groups.create_or_update(ai_rg, {"location": "westeurope"})
     cs = sb.client(CognitiveServicesManagementClient)
-    cs.accounts.begin_create(rg, account, {"location": SPECS[OPENAI].location, "kind": "OpenAI",
+    cs.accounts.begin_create(ai_rg, account, {"location": SPECS[OPENAI].location, "kind": "OpenAI",
                                            "sku": {"name": "S0"},
                                            "properties": {"customSubDomainName": account}}).result()
-    cs.accounts.begin_delete(rg, account).result()
+    cs.accounts.begin_delete(ai_rg, account).result()
     la = sb.client(LogAnalyticsManagementClient)
     la.workspaces.begin_create_or_update(rg, name_of(ids["logs"])[1], {
         "location": "westeurope", "properties": {"sku": {"name": "PerGB2018"}}}).result()
@@ -93,7 +94,7 @@ def in_bin(sb: Sandbox, ids: dict[str, str]) -> dict[str, bool]:
     lookups = {
         "kv": lambda: sb.client(KeyVaultManagementClient).vaults.get_deleted(vault, "westeurope"),
         OPENAI: lambda: sb.client(CognitiveServicesManagementClient).deleted_accounts.get(
-            SPECS[OPENAI].location, rg, name_of(ids[OPENAI])[1]),
+            SPECS[OPENAI].location, *name_of(ids[OPENAI])),
         "logs": lambda: next(w for w in sb.client(LogAnalyticsManagementClient).deleted_workspaces
                              .list_by_resource_group(rg) if w.name == name_of(ids["logs"])[1]),
     }
@@ -110,7 +111,7 @@ def live(sb: Sandbox, ids: dict[str, str]) -> dict[str, str]:
     """The names the three resources answer a plain GET with (through their own clients)."""
     rg, vault = name_of(ids["kv"])
     return {"kv": sb.client(KeyVaultManagementClient).vaults.get(rg, vault).name,
-            OPENAI: sb.client(CognitiveServicesManagementClient).accounts.get(rg, name_of(ids[OPENAI])[1]).name,
+            OPENAI: sb.client(CognitiveServicesManagementClient).accounts.get(*name_of(ids[OPENAI])).name,
             "logs": sb.client(LogAnalyticsManagementClient).workspaces.get(rg, name_of(ids["logs"])[1]).name}
 
 
@@ -147,7 +148,7 @@ def hostile(tmp_path_factory):
 def test_reference_apply_survives_every_fault_without_a_manual_step(hostile):
     result, rec, ids = hostile.result, hostile.events, hostile.ids
     assert result.ok, (result.failed, result.skipped)
-    assert sum(result.counts.values()) == len(ids) == len(SPECS) == 96
+    assert sum(result.counts.values()) == len(ids) == len(SPECS) == 97
     assert rec.of(ev.ResourceFailed) == [] and rec.of(ev.ResourceSkipped) == []
     log = hostile.sandbox.requests()
     codes = Counter(r["code"] for r in log if r["code"])

@@ -3,7 +3,7 @@ and the AI phase starting while the slow platform resources are still being buil
 
 Why: these are the promises the README makes for the real thing (an idempotent second run sends nothing, drift
 is quiet after an apply, destroy leaves an empty subscription, `deploy_ai_models=false` means no OpenAI at all,
-and the phases are one graph rather than three sequential runs), checked on the full 96-resource spec.
+and the phases are one graph rather than three sequential runs), checked on the full 97-resource spec.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from azure.mgmt.storage import StorageManagementClient
 
 RG = "airun-codemie"
 STATE_RG = "airun-codemie-state"
+AI_RG = "airun-codemie-ai"
 NODE_RG = "airun-codemie-aks-nodes"
 
 # Built-in role definition GUIDs (the same in every tenant).
@@ -99,11 +100,12 @@ def subnets(az, vnet: str) -> dict:
 
 
 def openai_accounts(az) -> list:
-    return list(az.cog.accounts.list_by_resource_group(RG))
+    return list(az.cog.accounts.list_by_resource_group(AI_RG))
 
 
 def principal(az, identity: str) -> str:
-    return az.msi.user_assigned_identities.get(RG, identity).principal_id
+    group = AI_RG if identity == "id-codemie-ai" else RG
+    return az.msi.user_assigned_identities.get(group, identity).principal_id
 
 
 def workspace_id(az) -> str:
@@ -115,7 +117,7 @@ def workspace_id(az) -> str:
 
 def test_the_deployment_lives_in_its_two_groups_plus_the_aks_node_group(az):
     groups = {g.name: g for g in az.rm.resource_groups.list()}
-    assert set(groups) == {RG, STATE_RG, NODE_RG}
+    assert set(groups) == {RG, STATE_RG, AI_RG, NODE_RG}
     assert {g.location for g in groups.values()} == {"westeurope"}
     assert groups[RG].tags == {"createdWith": "codemie-provisioner", "environment": "production"}
 
@@ -356,7 +358,8 @@ def test_role_assignments_are_exactly_the_design(az):
 @pytest.mark.parametrize("identity", ["id-codemie-api", "id-codemie-ai"])
 def test_workload_identities_trust_the_cluster_issuer(az, identity):
     issuer = az.aks.managed_clusters.get(RG, "CodeMieAks").oidc_issuer_profile.issuer_url
-    [cred] = az.msi.federated_identity_credentials.list(RG, identity)
+    group = AI_RG if identity == "id-codemie-ai" else RG
+    [cred] = az.msi.federated_identity_credentials.list(group, identity)
     assert cred.issuer == issuer
     assert cred.audiences == ["api://AzureADTokenExchange"]
     assert cred.subject.startswith("system:serviceaccount:codemie:")
@@ -379,7 +382,7 @@ def test_openai_accounts_are_private_s0_with_custom_subdomains(az):
 def test_model_capacity_is_split_evenly_across_the_accounts(az):
     per_model: dict[str, list[int]] = {}
     for account in openai_accounts(az):
-        for dep in az.cog.deployments.list(RG, account.name):
+        for dep in az.cog.deployments.list(AI_RG, account.name):
             model = dep.properties.model
             assert MODELS[dep.name] == (model.name, model.version) and model.format == "OpenAI"
             assert dep.sku.name == "GlobalStandard"

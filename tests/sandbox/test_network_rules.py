@@ -15,7 +15,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.mgmt.network import NetworkManagementClient
 
-from codemie_provisioner.sandbox.types.network import BASTION_SUBNET_TOO_SMALL
+from codemie_provisioner.sandbox.types.network_edge import BASTION_SUBNET_TOO_SMALL
 
 from .test_network import (
     HOUR,
