@@ -115,3 +115,16 @@ def test_a_broken_spec_makes_no_azure_call(run, tmp_path):
         proc = run(*command, spec=bad)
         assert proc.returncode == 1 and "subnett" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert run.sandbox.requests() == []
+
+
+def test_var_file_then_var(run, tmp_path):
+    values = tmp_path / "vars.yaml"
+    values.write_text("prefix: fromfile\nlocation: northeurope\n")
+    planned = run("plan", "--json", "--var-file", str(values), "--var", "prefix=fromflag")
+    plan = json.loads(planned.stdout.splitlines()[-1])
+    rg = next(c for c in plan["changes"] if c["address"] == "rg")
+    assert rg["id"].endswith("/resourceGroups/fromflag-rg")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- not\n- a mapping\n")
+    failed = run("plan", "--var-file", str(bad))
+    assert failed.returncode == 1 and "bad.yaml" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1

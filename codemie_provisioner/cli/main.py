@@ -32,11 +32,23 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _variables(files: tuple[str, ...], pairs: tuple[str, ...]) -> dict:
+    """Variable files first (in order), then --var pairs on top."""
+    from ..spec import read_var_file
+
+    out: dict = {}
+    for path in files:
+        out.update(read_var_file(path))
+    return out | _parse_vars(pairs)
+
+
 def common(fn):
     """Options every command that touches a deployment takes."""
     options = [
         click.option("--spec", default=api.DEFAULT_SPEC, show_default=True, help="Spec file."),
         click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a spec variable."),
+        click.option("--var-file", "var_files", multiple=True, metavar="FILE",
+                     help="YAML/JSON file of variable values (before --var)."),
         click.option("--sandbox", is_flag=True, help="Run against the local sandbox instead of Azure."),
         click.option("--sandbox-dir", default=api.DEFAULT_SANDBOX_DIR, show_default=True,
                      help="Where the sandbox keeps its cloud."),
@@ -69,7 +81,7 @@ class Ctx:
         kw = self.kw
         session = api.Session(kw["spec"], sandbox=kw["sandbox"], sandbox_dir=kw["sandbox_dir"],
                               state_dir=kw["state_dir"], subscription_id=kw["subscription"],
-                              variables=_parse_vars(kw["variables"]), sink=self.renderer,
+                              variables=_variables(kw["var_files"], kw["variables"]), sink=self.renderer,
                               parallelism=kw["parallelism"])
         if self.phases:
             self.targets = (self.targets or []) + session.phase_addresses(self.phases)

@@ -8,7 +8,7 @@ parent), and a zone with links cannot be deleted. Zones and links are global res
 synchronous and the only Private DNS calls the SDK can make conditional (`If-Match` / `If-None-Match`, which the
 core enforces for every type: `If-None-Match: *` on an existing record set → 412). A zone is born with its SOA
 record set `@`; `numberOfRecordSets` and the link counters follow every write. `GET {zone}/ALL` lists every
-record set of a zone. `write_record` / `delete_record` let private endpoint zone groups (`network.py`) publish
+record set of a zone. `write_record` / `delete_record` let private endpoint zone groups (`network_endpoints.py`) publish
 their A records.
 """
 
