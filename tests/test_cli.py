@@ -128,3 +128,26 @@ def test_var_file_then_var(run, tmp_path):
     bad.write_text("- not\n- a mapping\n")
     failed = run("plan", "--var-file", str(bad))
     assert failed.returncode == 1 and "bad.yaml" in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_embedded_sandbox_profile_persists_between_commands(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    base = [sys.executable, "-m", "codemie_provisioner"]
+    where = ["--spec", str(NETWORK), "--sandbox", "--sandbox-dir", str(tmp_path / "cloud"),
+             "--state-dir", str(tmp_path / "state")]
+    applied = subprocess.run([*base, "apply", *where, "--sandbox-profile", "instant", "--yes", "--plain"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert applied.returncode == 0, applied.stderr
+    assert not (tmp_path / "cloud" / "endpoint.json").exists()       # the embedded sandbox stopped with it
+    replanned = subprocess.run([*base, "plan", *where, "--detailed-exitcode", "--plain"],
+                               capture_output=True, text=True, env=env, timeout=120)
+    assert replanned.returncode == 0 and "Plan: 0 to create" in replanned.stdout
+    bad = subprocess.run([*base, "plan", *where, "--sandbox-profile", "nope"], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert bad.returncode == 1 and "nope" in bad.stderr
+
+
+def test_usage_errors_exit_1_not_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "codemie_provisioner", "plan", "--no-such-option"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 1 and "No such option" in proc.stderr

@@ -32,6 +32,20 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _profile(name: str | None, time_scale: float | None):
+    """The embedded sandbox's profile from --sandbox-profile / --time-scale (None: the default)."""
+    if name is None and time_scale is None:
+        return None
+    from ..local_sandbox import DEFAULT_PROFILE
+    from ..sandbox import Profile
+
+    try:
+        base = Profile.resolve(name) if name else Profile.resolve(dict(DEFAULT_PROFILE))
+    except (ValueError, OSError) as exc:
+        raise ProvisionerError(f"--sandbox-profile: {str(exc).splitlines()[0]}") from None
+    return base.updated({"time_scale": time_scale}) if time_scale is not None else base
+
+
 def _variables(files: tuple[str, ...], pairs: tuple[str, ...]) -> dict:
     """Variable files first (in order), then --var pairs on top."""
     from ..spec import read_var_file
@@ -52,6 +66,11 @@ def common(fn):
         click.option("--sandbox", is_flag=True, help="Run against the local sandbox instead of Azure."),
         click.option("--sandbox-dir", default=api.DEFAULT_SANDBOX_DIR, show_default=True,
                      help="Where the sandbox keeps its cloud."),
+        click.option("--sandbox-profile", default=None, metavar="NAME|FILE",
+                     help="Profile of an embedded sandbox: instant, realistic, or a profile file "
+                          "[default: realistic at --time-scale]."),
+        click.option("--time-scale", type=click.FloatRange(min=0), default=None,
+                     help="Time scale of an embedded sandbox's realistic durations [default: 0.01]."),
         click.option("--state-dir", default=None, help="Local state directory (before the backend exists)."),
         click.option("--subscription", default=None, envvar="AZURE_SUBSCRIPTION_ID", help="Azure subscription id."),
         click.option("--parallelism", default=8, show_default=True, type=click.IntRange(1, 64)),
@@ -82,7 +101,8 @@ class Ctx:
         session = api.Session(kw["spec"], sandbox=kw["sandbox"], sandbox_dir=kw["sandbox_dir"],
                               state_dir=kw["state_dir"], subscription_id=kw["subscription"],
                               variables=_variables(kw["var_files"], kw["variables"]), sink=self.renderer,
-                              parallelism=kw["parallelism"])
+                              parallelism=kw["parallelism"],
+                              profile=_profile(kw["sandbox_profile"], kw["time_scale"]))
         if self.phases:
             self.targets = (self.targets or []) + session.phase_addresses(self.phases)
         return session
@@ -313,4 +333,13 @@ except ImportError:  # the sandbox CLI is optional in a trimmed install
 
 
 def main() -> None:
-    cli(prog_name="python -m codemie_provisioner")
+    """Exit codes stay meaningful: a usage error is 1 (click's default 2 would read as "changes found")."""
+    try:
+        code = cli.main(prog_name="python -m codemie_provisioner", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    sys.exit(code or EXIT_OK)
