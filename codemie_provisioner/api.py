@@ -66,8 +66,7 @@ class Session:
         self.target = self._make_target()
         from .engine.backend import open_store
 
-        local = self._state_dir or (self._sandbox_dir / "state" if self.sandboxed else Path(DEFAULT_STATE_DIR))
-        self.store = open_store(self.deployment, self.target, local, self.sink)
+        self.store = open_store(self.deployment, self.target, self.local_state_dir, self.sink)
         self.engine = Engine(self.deployment, self.target, self.store, sink=self.sink,
                              parallelism=self.parallelism, secrets=self._secrets())
         return self
@@ -86,6 +85,13 @@ class Session:
 
             raise ProvisionerError(f"unknown phase {unknown[0]!r} (phases: {', '.join(known)})")
         return [a for p in phases for a in known[p].addresses]
+
+    @property
+    def local_state_dir(self) -> Path:
+        """Where state lives before the deployment's backend exists (and after it is destroyed)."""
+        if self._state_dir:
+            return self._state_dir
+        return self._sandbox_dir / "state" if self.sandboxed else Path(DEFAULT_STATE_DIR)
 
     @property
     def sandboxed(self) -> bool:
@@ -127,7 +133,8 @@ class Session:
     def destroy(self, targets: list[str] | None = None) -> RunResult:
         from .engine.backend import evacuate_backend
 
-        self.store = evacuate_backend(self.deployment, self.target, self.store, targets, self.sink)
+        self.store = evacuate_backend(self.deployment, self.target, self.store, targets, self.local_state_dir,
+                                      self.sink)
         self._engine().store = self.store
         return self._engine().destroy(targets)
 

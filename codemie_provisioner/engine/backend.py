@@ -93,8 +93,8 @@ def migrate_if_ready(deployment: Any, target: Target, store: Any, sink: ev.Event
 
 
 def evacuate_backend(deployment: Any, target: Target, store: Any, targets: list[str] | None,
-                     sink: ev.EventSink) -> Any:
-    """Before a destroy that removes the backend: move the state back to a local directory."""
+                     local_dir: Path, sink: ev.EventSink) -> Any:
+    """Before a destroy that removes the backend: move the state back to the local directory."""
     from ..state import LocalStateStore
 
     if isinstance(store, LocalStateStore):
@@ -102,9 +102,10 @@ def evacuate_backend(deployment: Any, target: Target, store: Any, targets: list[
     loc = backend_location(deployment, target)
     if loc is None or (targets and deployment.state.backend not in targets):
         return store
-    local = _local(deployment, Path(".codemie/state"))
+    local = _local(deployment, local_dir)
     copy_history(store, local)
-    sink(ev.Message("info", "state copied out of the backend container before destroying it"))
+    (Path(local.directory) / MOVED).unlink(missing_ok=True)
+    sink(ev.Message("info", f"state copied out of the backend container to {local.directory} before destroying it"))
     return local
 
 

@@ -119,3 +119,22 @@ def holder(az):
     store = BlobStateStore.from_account(az.account_url, az.credential, "tfstate", "racetest",
                                         api_version=az.api_version)
     return store.lock_holder()
+
+
+@pytest.mark.azurite
+def test_destroying_the_backend_moves_the_state_back_out_first(sandbox_factory, tmp_path, backend_settings):
+    sb = sandbox_factory(settings=backend_settings)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text((SPECS / "backend.yaml").read_text().replace("deployment: backendtest", "deployment: evacuate"))
+    state_dir = tmp_path / "state"
+    with Session(spec, sandbox=sb, state_dir=state_dir, sink=Recorder()) as s:
+        assert s.apply().ok
+        assert isinstance(s.store, BlobStateStore)
+        result = s.destroy()
+        assert result.ok, result.failed
+        assert isinstance(s.store, LocalStateStore)
+        assert Path(s.store.directory).parent == state_dir
+        assert s.store.latest().to_dict()["resources"] == {}
+        history = [h.serial for h in s.store.history()]
+    assert not (state_dir / "evacuate" / "MOVED.json").exists()
+    assert history == sorted(history) and len(history) > 2      # the whole history came back, then the destroy
