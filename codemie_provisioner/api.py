@@ -175,13 +175,3 @@ def _sandbox_setting(sb: Any, name: str) -> Any:
 def _time_scale(sb: Any) -> float:
     profile = getattr(sb, "profile", None)
     return float(profile.time_scale if profile is not None else getattr(sb, "time_scale", 1.0))
-
-
-def plan(spec: str = DEFAULT_SPEC, **kw: Any) -> Plan:
-    with Session(spec, **kw) as s:
-        return s.plan()
-
-
-def apply(spec: str = DEFAULT_SPEC, **kw: Any) -> RunResult:
-    with Session(spec, **kw) as s:
-        return s.apply()

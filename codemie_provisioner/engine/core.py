@@ -184,7 +184,7 @@ class Engine:
               lock_wait_s: float = 5.0) -> RunResult:
         targets = list(plan.targets) if plan and plan.targets else targets
         started = time.monotonic()
-        with self.store.lock(who("destroy" if plan and plan.destroy else "apply"), wait=lock_wait_s) as lock:
+        with self._lock("destroy" if plan and plan.destroy else "apply", lock_wait_s) as lock:
             snap = latest_doc(self.store)
             if plan is not None:
                 self._check_plan(plan, snap)
@@ -201,7 +201,7 @@ class Engine:
 
     def destroy(self, targets: list[str] | None = None, *, lock_wait_s: float = 5.0) -> RunResult:
         started = time.monotonic()
-        with self.store.lock(who("destroy"), wait=lock_wait_s) as lock:
+        with self._lock("destroy", lock_wait_s) as lock:
             snap = latest_doc(self.store)
             ck = self._checkpointer(snap, lock)
             order = destroy_order((snap or {}).get("resources", {}), targets)
@@ -211,6 +211,11 @@ class Engine:
             result.serial = ck.serial
         self.sink(ev.RunFinished("destroy", result.ok, time.monotonic() - started, result.counts))
         return result
+
+    def _lock(self, operation: str, wait_s: float):
+        """The state lock; while another holder has it, say who (the store raises LockHeld after wait_s)."""
+        return self.store.lock(who(operation), wait=wait_s,
+                               on_wait=lambda status: self.sink(ev.LockWaiting(str(status.holder))))
 
     def _checkpointer(self, snap: dict | None, lock: Any) -> Checkpointer:
         lineage = (snap or {}).get("lineage") or str(uuid.uuid4())
@@ -269,7 +274,9 @@ class Engine:
             self._retrying(address, lambda: self.gw.delete(k, rid))
         exists = change.action == "update"
         # An update never sends secret-fed fields, so it must not generate (and store over) a new secret either.
-        resolved = bodies.without_secrets(resolver, spec) if exists else resolver.body(spec)
+        # A create generates its secrets and stores them in Key Vault here: the same retry owner covers that write.
+        resolved = bodies.without_secrets(resolver, spec) if exists else \
+            self._retrying(address, lambda: resolver.body(spec))
         if resolved.unknown:
             raise ResourceError(address, "UnknownValue", "values still unknown after their dependencies ran: "
                                 + ", ".join(dotted(p) for p in resolved.unknown))

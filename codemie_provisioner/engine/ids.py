@@ -89,7 +89,3 @@ def ancestor_id(resource_id: str, arm_type: str) -> str | None:
             return None
         pos += 2
     return "/" + "/".join(parts[:pos])
-
-
-def same_id(a: str | None, b: str | None) -> bool:
-    return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()

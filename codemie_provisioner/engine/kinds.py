@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 # SDK clients by short key: (module, class name).
 CLIENTS: dict[str, tuple[str, str]] = {
@@ -67,10 +66,6 @@ class Kind:
     @property
     def parent_kind(self) -> str | None:
         return self.parent
-
-    @property
-    def requires_resource_group(self) -> bool:
-        return self.scope == "rg"
 
     def resolved_child_path(self) -> str:
         return self.child_path or self.arm_type.rsplit("/", 1)[-1] + "/{name}"
@@ -237,26 +232,3 @@ KINDS_LIST: list[Kind] = [
 ]
 
 KINDS: dict[str, Kind] = {k.name: k for k in KINDS_LIST}
-KINDS_BY_TYPE: dict[str, Kind] = {k.arm_type.lower(): k for k in KINDS_LIST}
-
-
-def kind(name: str) -> Kind:
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise KeyError(f"unknown kind '{name}'") from None
-
-
-def ancestors(k: Kind) -> list[Kind]:
-    """The chain of parent kinds, nearest first."""
-    chain: list[Kind] = []
-    while k.parent:
-        k = KINDS[k.parent]
-        chain.append(k)
-    return chain
-
-
-def describe() -> list[dict[str, Any]]:
-    """The table as plain data (for `kinds` listings and docs)."""
-    return [{"kind": k.name, "arm_type": k.arm_type, "client": k.client, "group": k.group, "scope": k.scope,
-             "parent": k.parent, "lock": k.lock} for k in KINDS_LIST]

@@ -145,7 +145,3 @@ def _walk(body: Any, path: tuple) -> Any:
         if cur is MISSING:
             return MISSING
     return cur
-
-
-def has_unknown(value: Any) -> bool:
-    return not is_known(value)

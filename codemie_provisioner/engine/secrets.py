@@ -69,10 +69,6 @@ class SecretManager:
         field = getattr(marker, "field", None)
         return made["public_key"] if field == "public_key" else made["value"]
 
-    def known_values(self) -> list[str]:
-        """Every secret value generated in this run (for leak checks in tests)."""
-        return [m["value"] for m in self._values.values()]
-
     def _make_and_store(self, name: str) -> dict[str, str]:
         spec = self.specs.get(name)
         if spec is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from codemie_provisioner import Recorder, Session
+from codemie_provisioner import events as ev
 from codemie_provisioner.engine.kinds import KINDS
 from codemie_provisioner.state import BlobStateStore, LocalStateStore, LockHeld
 
@@ -107,9 +108,12 @@ def test_two_applies_at_once_one_fails_naming_the_holder(sandbox_factory, tmp_pa
     t.start()
     assert wait_for(lambda: holder(az) is not None, timeout=20)
     started = time.monotonic()
-    with Session(slow, sandbox=sb, state_dir=state_dir) as s, pytest.raises(LockHeld) as err:
+    blocked = Recorder()
+    with Session(slow, sandbox=sb, state_dir=state_dir, sink=blocked) as s, pytest.raises(LockHeld) as err:
         s.apply()
     assert time.monotonic() - started < 15
+    [waiting] = blocked.of(ev.LockWaiting)
+    assert f"pid {os.getpid()}" in waiting.holder
     assert f"pid {os.getpid()}" in str(err.value) and "apply" in str(err.value)
     t.join(timeout=60)
     assert results["first"].ok
